@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Fetches Gale's pinned third-party sources and builds them for one target,
+# caching both outside the clone so a second build (and CI on the same
+# machine) reuses them. This file owns: source pins lookup, fetch + SHA-256
+# verification, the per-target recipes for zlib, SQLite, OpenSSL and CPython,
+# and the cache keys. It knows nothing about Gale's own code.
+#
+#   cmake/thirdparty.sh TARGET [OUTFILE]
+#
+# TARGET is linux-x86_64 (the Windows targets arrive with their toolchains).
+# OUTFILE receives CMake `set()` lines naming what was built.
+#
+# Environment:
+#   GALE_CACHE    cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/gale)
+#   GALE_SOURCES  a local folder holding the pinned tarballs by file name;
+#                 used before any download, and still checked by SHA-256
+#   GALE_JOBS     parallel jobs (default: 2)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+target=${1:?usage: thirdparty.sh TARGET [OUTFILE]}
+outfile=${2:-/dev/stdout}
+cache=${GALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gale}
+jobs=${GALE_JOBS:-2}
+
+log() { printf 'thirdparty: %s\n' "$*" >&2; }
+die() { printf 'thirdparty: error: %s\n' "$*" >&2; exit 1; }
+
+# pin NAME FIELD: one field of cmake/pins.txt (2 version, 3 origin, 4 path, 5 sha)
+pin() {
+    awk -v n="$1" -v f="$2" '$1 == n { print $f; found = 1 } END { exit !found }' \
+        "$here/pins.txt" || die "no pin named $1 in cmake/pins.txt"
+}
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# debian_mirror: the archive base URL from apt's own configuration, so no
+# mirror host is ever written into the repository.
+debian_mirror() {
+    local m=""
+    if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+        m=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
+    fi
+    if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
+        m=$(awk '$1 == "deb" && $0 ~ /debian/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
+    fi
+    [ -n "$m" ] || die "cannot find a Debian archive URL in apt's configuration; set GALE_SOURCES to a folder with the tarballs"
+    printf '%s\n' "${m%/}"
+}
+
+# fetch NAME: prints the path of the verified tarball in the cache.
+fetch() {
+    local name=$1 path sha file dest tmp
+    path=$(pin "$name" 4); sha=$(pin "$name" 5)
+    if [ "$(pin "$name" 3)" = pypi ]; then
+        file="${path%%==*}-${path##*==}.tar.gz"
+    else
+        file=$(basename "$path")
+    fi
+    dest="$cache/src/$sha/$file"
+    if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$sha" ]; then
+        printf '%s\n' "$dest"; return
+    fi
+    mkdir -p "$cache/src/$sha"
+    tmp=$(mktemp -d "$cache/src/.fetch.XXXXXX")
+    if [ -n "${GALE_SOURCES:-}" ] && [ -f "$GALE_SOURCES/$file" ]; then
+        log "using $GALE_SOURCES/$file"
+        cp "$GALE_SOURCES/$file" "$tmp/$file"
+    elif [ "$(pin "$name" 3)" = pypi ]; then
+        log "downloading $path (sdist) with pip"
+        python3 -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
+            -d "$tmp" "$path" >&2 || die "pip could not download $path"
+    else
+        log "downloading $file from the Debian archive"
+        curl -fsSL --retry 3 -o "$tmp/$file" "$(debian_mirror)/$path" \
+            || die "download failed: $path"
+    fi
+    [ -f "$tmp/$file" ] || die "fetch of $name did not produce $file"
+    local got; got=$(sha_of "$tmp/$file")
+    [ "$got" = "$sha" ] || { rm -rf "$tmp"; die "$file: SHA-256 mismatch (got $got, pinned $sha)"; }
+    mv "$tmp/$file" "$dest"; rm -rf "$tmp"
+    printf '%s\n' "$dest"
+}
+
+# stamp_key NAME RECIPE...: a cache key over the source hash, the target,
+# the recipe (flags) and the compiler, so any change rebuilds.
+stamp_key() {
+    local name=$1; shift
+    { pin "$name" 5; echo "$target"; printf '%s\n' "$@"; ${CC:-cc} --version 2>/dev/null | head -n1; } \
+        | sha256sum | cut -c1-16
+}
+
+# unpack TARBALL DIR: a fresh copy of the source tree in DIR.
+unpack() {
+    rm -rf "$2"; mkdir -p "$2"
+    tar -xf "$1" -C "$2" --strip-components=1
+}
+
+build_zlib() {
+    local recipe="zlib static -O2 -fPIC v1" key dir
+    key=$(stamp_key zlib "$recipe"); dir="$cache/build/$target/zlib-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building zlib ($dir)"
+        unpack "$(fetch zlib)" "$dir/src"
+        (cd "$dir/src" && CFLAGS="-O2 -fPIC" ./configure --static --prefix="$dir/install" >&2 \
+            && make -j"$jobs" libz.a >&2 && make install >&2)
+        rm -rf "$dir/src"; touch "$dir/.done"
+    fi
+    ZLIB_DIR=$dir/install
+}
+
+# SQLite ships as its full source tree; the amalgamation is generated here
+# (needs tclsh) and compiled with the options CPython's own Windows build uses.
+SQLITE_DEFS="-DSQLITE_THREADSAFE=1 -DSQLITE_ENABLE_FTS4 -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_RTREE -DSQLITE_ENABLE_MATH_FUNCTIONS -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 -DSQLITE_OMIT_LOAD_EXTENSION"
+build_sqlite() {
+    local recipe="sqlite amalgamation $SQLITE_DEFS -O2 -fPIC v1" key dir
+    key=$(stamp_key sqlite "$recipe"); dir="$cache/build/$target/sqlite-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building SQLite ($dir)"
+        unpack "$(fetch sqlite)" "$dir/src"
+        (cd "$dir/src" && ./configure --disable-tcl --disable-shared >&2 && make sqlite3.c >&2) \
+            || die "SQLite amalgamation failed (is tclsh installed?)"
+        mkdir -p "$dir/install/include" "$dir/install/lib" "$dir/amalgamation"
+        cp "$dir/src/sqlite3.c" "$dir/src/sqlite3.h" "$dir/amalgamation/"
+        cp "$dir/src/sqlite3.h" "$dir/install/include/"
+        ${CC:-cc} -O2 -fPIC $SQLITE_DEFS -c "$dir/amalgamation/sqlite3.c" -o "$dir/sqlite3.o"
+        ar rcs "$dir/install/lib/libsqlite3.a" "$dir/sqlite3.o"
+        rm -rf "$dir/src" "$dir/sqlite3.o"; touch "$dir/.done"
+    fi
+    SQLITE_DIR=$dir/install
+}
+
+# OpenSSL: libraries only (no apps, tests or docs), static. OPENSSLDIR points
+# at Debian's so the default CA paths find the system store.
+build_openssl() {
+    local opts="linux-x86_64 no-shared no-apps no-tests no-docs no-module no-engine no-dso -fPIC --openssldir=/usr/lib/ssl --libdir=lib"
+    local recipe="openssl $opts v1" key dir
+    key=$(stamp_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building OpenSSL ($dir); this takes several minutes"
+        unpack "$(fetch openssl)" "$dir/src"
+        # shellcheck disable=SC2086
+        (cd "$dir/src" && ./Configure $opts --prefix="$dir/install" >&2 \
+            && make -j"$jobs" build_libs >&2 && make install_dev >&2)
+        rm -rf "$dir/src"; touch "$dir/.done"
+    fi
+    OPENSSL_DIR=$dir/install
+}
+
+# CPython: every stdlib extension module is built in (MODULE_BUILDTYPE=static),
+# the library is static, and modules whose libraries would pull in shared
+# objects beyond libc are switched off. The build tree is kept: it holds
+# libpython, the headers, a build-machine python for compiling .pyc, and the
+# frozen-module headers the Windows targets reuse.
+CPYTHON_OFF="_tkinter _curses _curses_panel readline _dbm _gdbm _testcapi _testlimitedcapi _testinternalcapi _testbuffer _testimportmultiple _testmultiphase _testsinglephase _testexternalinspection _xxtestfuzz xxlimited xxlimited_35 xxsubtype _ctypes_test"
+build_cpython() {
+    local libdir=/usr/lib/x86_64-linux-gnu
+    local recipe="cpython static MODULE_BUILDTYPE=static off=[$CPYTHON_OFF] zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR v1"
+    local key dir off=()
+    key=$(stamp_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
+    for m in $CPYTHON_OFF; do off+=("py_cv_module_$m=n/a"); done
+    if [ ! -f "$dir/.done" ]; then
+        log "building CPython ($dir); this takes several minutes"
+        unpack "$(fetch cpython)" "$dir/src"
+        (cd "$dir/src" && MODULE_BUILDTYPE=static ./configure \
+            --disable-shared --without-ensurepip --disable-test-modules \
+            --with-openssl="$OPENSSL_DIR" --with-openssl-rpath=no \
+            "${off[@]}" \
+            ZLIB_CFLAGS="-I$ZLIB_DIR/include" ZLIB_LIBS="$ZLIB_DIR/lib/libz.a" \
+            LIBSQLITE3_CFLAGS="-I$SQLITE_DIR/include" LIBSQLITE3_LIBS="$SQLITE_DIR/lib/libsqlite3.a -lm" \
+            BZIP2_LIBS="$libdir/libbz2.a" LIBLZMA_LIBS="$libdir/liblzma.a" \
+            LIBFFI_LIBS="$libdir/libffi.a" LIBUUID_LIBS="$libdir/libuuid.a" >&2 \
+            && make -j"$jobs" >&2)
+        # The exact libraries the static modules need, as CPython's own link
+        # of `python` uses them.
+        (cd "$dir/src" && printf 'gale-print-libs:\n\t@echo $(LIBS) $(MODLIBS) $(SYSLIBS)\n' \
+            | make -s -f Makefile -f - gale-print-libs) > "$dir/link-libs.txt"
+        touch "$dir/.done"
+    fi
+    CPYTHON_DIR=$dir/src
+}
+
+# The libraries from link-libs.txt with CPython's build-relative paths made
+# absolute (e.g. Modules/expat/libexpat.a).
+cpython_link_libs() {
+    local lib out=()
+    for lib in $(cat "$CPYTHON_DIR/../link-libs.txt"); do
+        case "$lib" in
+            -*|/*) out+=("$lib") ;;
+            *) out+=("$CPYTHON_DIR/$lib") ;;
+        esac
+    done
+    printf '%s' "${out[*]}"
+}
+
+case "$target" in
+    linux-x86_64) ;;
+    *) die "unknown target '$target' (known: linux-x86_64)" ;;
+esac
+
+build_zlib
+build_sqlite
+build_openssl
+build_cpython
+TORNADO_SDIST=$(fetch tornado)
+
+cat > "$outfile" <<EOF
+set(GALE_ZLIB_DIR "$ZLIB_DIR")
+set(GALE_SQLITE_DIR "$SQLITE_DIR")
+set(GALE_OPENSSL_DIR "$OPENSSL_DIR")
+set(GALE_CPYTHON_DIR "$CPYTHON_DIR")
+set(GALE_CPYTHON_LINK_LIBS "$(cpython_link_libs)")
+set(GALE_TORNADO_SDIST "$TORNADO_SDIST")
+set(GALE_TORNADO_SDIST_SHA "$(pin tornado 5)")
+EOF

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Argument dispatch (see cli.h). Besides `gale python ...`, a first argument
+ * that is one of python's own options (-c, -m, -u, -I, ...) also selects the
+ * interpreter. That is what keeps sys.executable useful: multiprocessing,
+ * subprocess-based tests and tools run `sys.executable -c ...` and expect a
+ * Python. Gale's own options are all long (--help, --version, --config), so
+ * the two never collide.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+/* python's options that may start a command line; see `python --help`. -V
+ * and -h are left out on purpose: they mean Gale's version and help. */
+static int is_python_option(const char *arg)
+{
+    static const char *const exact[] = {
+        "-c", "-m", "-i", "-u", "-E", "-I", "-s", "-S", "-B", "-b", "-bb",
+        "-d", "-O", "-OO", "-q", "-v", "-P", "-R", "-x", "-",
+    };
+    size_t i;
+
+    if (arg[0] != '-' || strncmp(arg, "--", 2) == 0)
+        return 0;
+    for (i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strcmp(arg, exact[i]) == 0)
+            return 1;
+    /* -W<arg>, -X<opt> and bundled forms such as -Es or -c<code>. */
+    return strchr("cmiuEIsSBbdOqvPRxWX", arg[1]) != NULL && arg[1] != '\0';
+}
+
+void gale_cli_parse(int argc, char *const *argv, struct gale_cli *out)
+{
+    const char *first = argc > 1 ? argv[1] : NULL;
+
+    out->command = GALE_CMD_RUNTIME;
+    out->first_arg = 1;
+    if (first == NULL)
+        return;
+    if (strcmp(first, "python") == 0) {
+        out->command = GALE_CMD_PYTHON;
+        out->first_arg = 2;
+    } else if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 ||
+               strcmp(first, "help") == 0) {
+        out->command = GALE_CMD_HELP;
+        out->first_arg = 2;
+    } else if (is_python_option(first)) {
+        out->command = GALE_CMD_PYTHON;
+    }
+}
+
+const char *gale_cli_usage(void)
+{
+    return
+        "usage: gale [COMMAND] [OPTIONS]\n"
+        "\n"
+        "Runs the Tornado app carried inside this executable.\n"
+        "\n"
+        "commands:\n"
+        "  serve            serve the app (the default when no command is given)\n"
+        "  check            load the configuration and the app, print them, exit\n"
+        "  pack APPDIR -o OUT [--name NAME] [--target TARGET]\n"
+        "                   write a new executable that carries APPDIR\n"
+        "  python [ARGS]    the embedded Python interpreter, like python.exe\n"
+        "  --version        print the versions of Gale and what it carries\n"
+        "  --help           print this text\n"
+        "\n"
+        "`gale COMMAND --help` describes a command's options. Exit codes are\n"
+        "listed in the README. Set GALE_DEBUG=1 for debug output and tracebacks.\n";
+}

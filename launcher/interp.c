@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Interpreter configuration and start-up. The interpreter is isolated:
+ * PYTHON* variables, the user site, cwd and the script's folder are all
+ * ignored, and sys.path is the payload inside this executable and nothing
+ * else. Every step goes through PyStatus; "exit" (e.g. from parsing python's
+ * own options) is kept apart from "error".
+ */
+#include "gale.h"
+#include "gale_exit.h"
+#include "gale_log.h"
+#include "gale_module.h"
+#include "speedups.h"
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <string.h>
+
+#ifndef GALE_VERSION
+#error "GALE_VERSION must be defined by the build"
+#endif
+#ifndef GALE_TARGET
+#error "GALE_TARGET must be defined by the build"
+#endif
+
+static PyStatus preinitialize(struct gale_ctx *ctx)
+{
+    PyPreConfig pre;
+
+    PyPreConfig_InitIsolatedConfig(&pre);
+    /* UTF-8 everywhere: argv arrives as UTF-8 (main.c), and apps get the
+     * same text encoding on Linux and Windows. */
+    pre.utf8_mode = 1;
+    return Py_PreInitializeFromBytesArgs(&pre, ctx->argc, ctx->argv);
+}
+
+/* argv for the interpreter: argv[0] is the executable, then the arguments
+ * from ctx->cli.first_arg on. */
+static PyStatus set_argv(PyConfig *config, struct gale_ctx *ctx)
+{
+    int n = ctx->argc - ctx->cli.first_arg + 1;
+    char **argv = PyMem_RawCalloc((size_t)n + 1, sizeof *argv);
+    PyStatus status;
+
+    if (argv == NULL)
+        return PyStatus_NoMemory();
+    argv[0] = ctx->exe_path;
+    memcpy(argv + 1, ctx->argv + ctx->cli.first_arg, (size_t)(n - 1) * sizeof *argv);
+    status = PyConfig_SetBytesArgv(config, n, argv);
+    PyMem_RawFree(argv);
+    return status;
+}
+
+static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
+{
+    int python = ctx->cli.command == GALE_CMD_PYTHON;
+    wchar_t *path;
+    PyStatus status;
+
+    PyConfig_InitIsolatedConfig(config);
+    config->pathconfig_warnings = 0;
+    config->write_bytecode = 0;
+    config->install_signal_handlers = 1;
+    /* python.exe runs site (exit(), help(), ...); the runtime doesn't need it. */
+    config->site_import = python;
+    config->parse_argv = python;
+
+    status = PyConfig_SetBytesString(config, &config->executable, ctx->exe_path);
+    if (PyStatus_Exception(status))
+        return status;
+    status = PyConfig_SetBytesString(config, &config->program_name, ctx->exe_path);
+    if (PyStatus_Exception(status))
+        return status;
+
+    path = Py_DecodeLocale(ctx->exe_path, NULL);
+    if (path == NULL)
+        return PyStatus_Error("cannot decode the executable's path");
+    config->module_search_paths_set = 1;
+    status = PyWideStringList_Append(&config->module_search_paths, path);
+    PyMem_RawFree(path);
+    if (PyStatus_Exception(status))
+        return status;
+
+    if (!python) {
+        status = PyConfig_SetString(config, &config->run_module, L"gale");
+        if (PyStatus_Exception(status))
+            return status;
+    }
+    status = set_argv(config, ctx);
+    if (PyStatus_Exception(status))
+        return status;
+    return PyConfig_Read(config);
+}
+
+int gale_interp_run(struct gale_ctx *ctx)
+{
+    struct gale_module_info info = {
+        .version = GALE_VERSION,
+        .target = GALE_TARGET,
+        .executable = ctx->exe_path,
+        .payload_offset = ctx->payload.offset,
+        .payload_size = ctx->payload.size,
+        .payload_digest = ctx->payload.digest_hex,
+    };
+    PyConfig config;
+    PyStatus status;
+    int rc = GALE_EXIT_INIT;
+
+    gale_module_configure(&info);
+    if (PyImport_AppendInittab("_gale", gale_module_init) != 0 ||
+        PyImport_AppendInittab("tornado.speedups", gale_speedups_init) != 0) {
+        GALE_ERROR("cannot register the built-in modules");
+        return GALE_EXIT_INIT;
+    }
+
+    status = preinitialize(ctx);
+    if (PyStatus_Exception(status))
+        goto fail;
+    status = configure(&config, ctx);
+    if (PyStatus_Exception(status)) {
+        PyConfig_Clear(&config);
+        goto fail;
+    }
+    status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status))
+        goto fail;
+    return Py_RunMain();
+
+fail:
+    if (PyStatus_IsExit(status))
+        return status.exitcode;
+    GALE_ERROR("the interpreter failed to start: %s%s%s",
+               status.func ? status.func : "", status.func ? ": " : "",
+               status.err_msg ? status.err_msg : "unknown error");
+    return rc;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Locating the payload (see payload.h for the file layout). The search runs
+ * backwards, so the last valid trailer wins, and every candidate is checked
+ * against the EOCD that holds it: a stray "GALEPAY1" in app data or in a
+ * certificate cannot be mistaken for the trailer.
+ */
+#include "payload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t read_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    while (n-- > 0)
+        v = (v << 8) | p[n];
+    return v;
+}
+
+int gale_payload_find(const unsigned char *tail, size_t tail_len,
+                      uint64_t file_size, struct gale_payload *out)
+{
+    const size_t need = GALE_PAYLOAD_EOCD_SIZE + GALE_PAYLOAD_TRAILER_SIZE;
+    uint64_t tail_start;
+    size_t pos;
+
+    if (tail_len < need || tail_len > file_size)
+        return -1;
+    tail_start = file_size - tail_len;
+    for (pos = tail_len - need + 1; pos-- > 0;) {
+        const unsigned char *eocd = tail + pos;
+        const unsigned char *trailer = eocd + GALE_PAYLOAD_EOCD_SIZE;
+        uint64_t end, offset, size;
+        int i;
+
+        if (memcmp(eocd, "PK\005\006", 4) != 0 ||
+            read_le(eocd + 20, 2) != GALE_PAYLOAD_TRAILER_SIZE ||
+            memcmp(trailer, GALE_PAYLOAD_MAGIC, 8) != 0)
+            continue;
+        end = tail_start + pos + need;
+        offset = read_le(trailer + 8, 8);
+        size = read_le(trailer + 16, 8);
+        if (size < need || offset > end || end - offset != size)
+            continue;
+        out->offset = offset;
+        out->size = size;
+        for (i = 0; i < 32; i++)
+            snprintf(out->digest_hex + 2 * i, 3, "%02x", trailer[24 + i]);
+        return 0;
+    }
+    return -1;
+}
+
+int gale_payload_locate(const char *path, struct gale_payload *out)
+{
+    FILE *f;
+    long long size;
+    size_t len;
+    unsigned char *buf = NULL;
+    int rc = -1, saved;
+
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+#ifdef _WIN32
+    if (_fseeki64(f, 0, SEEK_END) != 0 || (size = _ftelli64(f)) < 0)
+        goto end;
+#else
+    if (fseeko(f, 0, SEEK_END) != 0 || (size = (long long)ftello(f)) < 0)
+        goto end;
+#endif
+    len = size < GALE_PAYLOAD_SCAN ? (size_t)size : GALE_PAYLOAD_SCAN;
+    buf = malloc(len ? len : 1);
+    if (buf == NULL)
+        goto end;
+#ifdef _WIN32
+    if (_fseeki64(f, size - (long long)len, SEEK_SET) != 0)
+#else
+    if (fseeko(f, (off_t)(size - (long long)len), SEEK_SET) != 0)
+#endif
+        goto end;
+    if (fread(buf, 1, len, f) != len)
+        goto end;
+    if (gale_payload_find(buf, len, (uint64_t)size, out) != 0) {
+        errno = ENOEXEC;
+        goto end;
+    }
+    rc = 0;
+end:
+    saved = errno;
+    free(buf);
+    fclose(f);
+    errno = saved;
+    return rc;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * What a platform must provide to the launcher. Exactly one implementation
+ * is compiled: posix/platform_posix.c or win/platform_win.c (chosen in
+ * CMake), so no platform #ifdefs are needed in the shared files.
+ */
+#ifndef GALE_PLATFORM_H
+#define GALE_PLATFORM_H
+
+/* First thing in the process: on Windows, restrict the DLL search order. */
+void gale_platform_harden(void);
+
+/* The absolute path of the running executable, UTF-8, malloc'd; NULL on
+ * failure, logged by the caller with gale_platform_last_error(). */
+char *gale_platform_exe_path(void);
+
+/* The OS's text for the last failing call (errno / GetLastError). */
+const char *gale_platform_last_error(void);
+
+#endif /* GALE_PLATFORM_H */

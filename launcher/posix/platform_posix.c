@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The POSIX side of platform.h (Linux: the executable's path comes from
+ * /proc/self/exe).
+ */
+#include "platform.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void gale_platform_harden(void)
+{
+    /* Nothing to do: ELF lookup does not search the current directory. */
+}
+
+char *gale_platform_exe_path(void)
+{
+    size_t cap = 256;
+
+    for (;;) {
+        char *buf = malloc(cap);
+        ssize_t n;
+
+        if (buf == NULL)
+            return NULL;
+        n = readlink("/proc/self/exe", buf, cap);
+        if (n < 0) {
+            free(buf);
+            return NULL;
+        }
+        if ((size_t)n < cap) {
+            buf[n] = '\0';
+            return buf;
+        }
+        free(buf);
+        cap *= 2;
+    }
+}
+
+const char *gale_platform_last_error(void)
+{
+    return strerror(errno);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Check tests for argument dispatch (launcher/cli.c): which part of Gale
+ * gets a command line, and where its arguments start.
+ */
+#include "cli.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PARSE(cli, ...)                                                 \
+    do {                                                                \
+        char *argv_[] = {"gale", __VA_ARGS__, NULL};                    \
+        gale_cli_parse((int)(sizeof argv_ / sizeof argv_[0]) - 1, argv_, &(cli)); \
+    } while (0)
+
+START_TEST(no_arguments_serve)
+{
+    char *argv[] = {"gale", NULL};
+    struct gale_cli cli;
+
+    gale_cli_parse(1, argv, &cli);
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    ck_assert_int_eq(cli.first_arg, 1);
+}
+END_TEST
+
+START_TEST(runtime_commands)
+{
+    static const char *const words[] = {"serve", "check", "pack", "--version",
+                                        "--config", "nonsense", "-V"};
+    size_t i;
+
+    for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+        char *argv[] = {"gale", (char *)words[i], "x", NULL};
+        struct gale_cli cli;
+
+        gale_cli_parse(3, argv, &cli);
+        ck_assert_msg(cli.command == GALE_CMD_RUNTIME, "%s", words[i]);
+        ck_assert_int_eq(cli.first_arg, 1);
+    }
+}
+END_TEST
+
+START_TEST(python_subcommand)
+{
+    struct gale_cli cli;
+
+    PARSE(cli, "python", "-c", "print(1)");
+    ck_assert_int_eq(cli.command, GALE_CMD_PYTHON);
+    ck_assert_int_eq(cli.first_arg, 2);
+
+    PARSE(cli, "python");
+    ck_assert_int_eq(cli.command, GALE_CMD_PYTHON);
+    ck_assert_int_eq(cli.first_arg, 2);
+}
+END_TEST
+
+START_TEST(python_options_select_interpreter)
+{
+    static const char *const opts[] = {"-c", "-m", "-u", "-I", "-E", "-B",
+                                       "-s", "-S", "-Wignore", "-Xutf8",
+                                       "-OO", "-bb", "-Es", "-", "-i"};
+    size_t i;
+
+    for (i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        char *argv[] = {"gale", (char *)opts[i], "arg", NULL};
+        struct gale_cli cli;
+
+        gale_cli_parse(3, argv, &cli);
+        ck_assert_msg(cli.command == GALE_CMD_PYTHON, "%s", opts[i]);
+        ck_assert_int_eq(cli.first_arg, 1);
+    }
+}
+END_TEST
+
+START_TEST(help)
+{
+    static const char *const words[] = {"--help", "-h", "help"};
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        char *argv[] = {"gale", (char *)words[i], NULL};
+        struct gale_cli cli;
+
+        gale_cli_parse(2, argv, &cli);
+        ck_assert_msg(cli.command == GALE_CMD_HELP, "%s", words[i]);
+    }
+    ck_assert_ptr_nonnull(strstr(gale_cli_usage(), "pack APPDIR"));
+}
+END_TEST
+
+START_TEST(python_word_only_first)
+{
+    struct gale_cli cli;
+
+    /* "python" after another word is the runtime's business. */
+    PARSE(cli, "serve", "python");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    /* Long options are Gale's, never python's. */
+    PARSE(cli, "--check-hash-based-pycs", "x");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("dispatch");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, no_arguments_serve);
+    tcase_add_test(tc, runtime_commands);
+    tcase_add_test(tc, python_subcommand);
+    tcase_add_test(tc, python_options_select_interpreter);
+    tcase_add_test(tc, help);
+    tcase_add_test(tc, python_word_only_first);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
