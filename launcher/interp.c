@@ -16,6 +16,7 @@
 #include <Python.h>
 
 #include <string.h>
+#include <wchar.h>
 
 #ifndef GALE_VERSION
 #error "GALE_VERSION must be defined by the build"
@@ -52,6 +53,28 @@ static PyStatus set_argv(PyConfig *config, struct gale_ctx *ctx)
     return status;
 }
 
+static PyStatus set_home(PyConfig *config, const wchar_t *exe)
+{
+    const wchar_t *slash = wcsrchr(exe, L'/');
+#ifdef _WIN32
+    const wchar_t *back = wcsrchr(exe, L'\\');
+    if (back != NULL && (slash == NULL || back > slash))
+        slash = back;
+#endif
+    wchar_t *home;
+    PyStatus status;
+
+    if (slash == NULL)
+        return PyStatus_Ok();
+    home = PyMem_RawCalloc((size_t)(slash - exe) + 2, sizeof *home);
+    if (home == NULL)
+        return PyStatus_NoMemory();
+    wcsncpy(home, exe, slash > exe ? (size_t)(slash - exe) : 1);
+    status = PyConfig_SetString(config, &config->home, home);
+    PyMem_RawFree(home);
+    return status;
+}
+
 static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
 {
     int python = ctx->cli.command == GALE_CMD_PYTHON;
@@ -76,6 +99,13 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
     path = Py_DecodeLocale(ctx->exe_path, NULL);
     if (path == NULL)
         return PyStatus_Error("cannot decode the executable's path");
+    /* sys.prefix is the executable's folder, not a compiled-in /usr/local:
+     * nothing is looked up there, but sysconfig and site report it. */
+    status = set_home(config, path);
+    if (PyStatus_Exception(status)) {
+        PyMem_RawFree(path);
+        return status;
+    }
     config->module_search_paths_set = 1;
     status = PyWideStringList_Append(&config->module_search_paths, path);
     PyMem_RawFree(path);

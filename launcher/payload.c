@@ -5,6 +5,10 @@
  * against the EOCD that holds it: a stray "GALEPAY1" in app data or in a
  * certificate cannot be mistaken for the trailer.
  */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* fseeko/ftello under -std=c11 */
+#define _FILE_OFFSET_BITS 64
+#endif
 #include "payload.h"
 
 #include <errno.h>

@@ -3,6 +3,7 @@
  * The POSIX side of platform.h (Linux: the executable's path comes from
  * /proc/self/exe).
  */
+#define _POSIX_C_SOURCE 200809L /* readlink under -std=c11 */
 #include "platform.h"
 
 #include <errno.h>
