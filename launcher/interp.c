@@ -6,14 +6,14 @@
  * else. Every step goes through PyStatus; "exit" (e.g. from parsing python's
  * own options) is kept apart from "error".
  */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h> /* first, as CPython requires */
+
 #include "gale.h"
 #include "gale_exit.h"
 #include "gale_log.h"
 #include "gale_module.h"
 #include "speedups.h"
-
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
 
 #include <string.h>
 #include <wchar.h>

@@ -4,11 +4,11 @@
  * data set at start-up; platform services (the Windows console and service
  * control) will join it as functions.
  */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h> /* first, as CPython requires */
+
 #include "gale_module.h"
 #include "gale_exit.h"
-
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
 
 static struct gale_module_info module_info;
 

@@ -15,8 +15,8 @@
  * and needs no check; AVX2 is compiled with a target attribute and used only
  * when CPUID says both the CPU and the OS (XCR0) support it. We read CPUID
  * ourselves instead of calling __builtin_cpu_supports() because the latter
- * needs __cpu_model from libgcc or compiler-rt, and zig's compiler-rt has
- * lacked it (ziglang/zig#18074); <cpuid.h> is header-only on every target.
+ * needs __cpu_model from libgcc or compiler-rt, which zig's compiler-rt
+ * lacked until recently (ziglang/zig#18074); <cpuid.h> is header-only.
  * AArch64 always has NEON. Other CPUs and compilers get the word loop.
  */
 #include "websocket_mask.h"

@@ -4,6 +4,7 @@
  * host bytes, a zip whose EOCD comment is Gale's trailer, and optionally a
  * signature-like blob after it.
  */
+#define _POSIX_C_SOURCE 200809L /* mkstemp under -std=c11 */
 #include "payload.h"
 
 #include <check.h>

@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: MIT
+"""The executable itself: built-in modules, static linking, the embedded
+interpreter, the speedups, versions, help, exit codes and payload errors."""
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+# The issue's list: all must be built into the interpreter.
+REQUIRED_BUILTINS = """
+_socket select _asyncio _ssl _hashlib zlib _sqlite3 _json _struct math cmath
+_datetime _decimal binascii _random _bisect _heapq unicodedata _contextvars _queue
+array _pickle _csv _zoneinfo _blake2 _sha2 _md5 _sha1 _sha3 _statistics fcntl
+termios resource grp mmap _posixsubprocess _lsprof pyexpat _elementtree
+_multibytecodec _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw
+""".split()
+
+
+def python(host, code, **kw):
+    out = host.run("python", "-c", code, **kw)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_builtin_modules(host):
+    names = ast.literal_eval(python(host, "import sys; print(sys.builtin_module_names)"))
+    missing = [m for m in REQUIRED_BUILTINS if m not in names]
+    assert not missing, missing
+    assert "_gale" in names and "tornado.speedups" in names
+
+
+def test_no_shared_objects(host):
+    code = ("import sys, os, ssl, sqlite3, zlib, _decimal, pyexpat; "
+            "print([m.__name__ for m in (ssl, sqlite3, zlib, _decimal, pyexpat) "
+            "if getattr(m, '__file__', '').endswith(('.so', '.pyd'))]); "
+            "print([p for p in sys.path if 'lib-dynload' in p])")
+    assert python(host, code).split() == ["[]", "[]"]
+    ldd = subprocess.run(["ldd", host.exe], capture_output=True, text=True).stdout
+    libs = {line.split()[0] for line in ldd.splitlines() if line.strip()}
+    allowed = re.compile(r"^(linux-vdso\.so\.1|/lib64/ld-linux-x86-64\.so\.2|"
+                         r"lib(c|m|dl|pthread|rt|util)\.so\.\d+)$")
+    assert libs and all(allowed.match(lib) for lib in libs), ldd
+
+
+def test_python_command_like_python(host, tmp_path):
+    assert python(host, "print(6 * 7)").strip() == "42"
+    out = host.run("python", "-m", "json.tool", input='{"a": [1]}')
+    assert out.returncode == 0 and json.loads(out.stdout) == {"a": [1]}
+    script = tmp_path / "s.py"
+    script.write_text("import sys; print(sys.argv[1:]); raise SystemExit(3)\n")
+    out = host.run("python", str(script), "x", "y")
+    assert (out.returncode, out.stdout.strip()) == (3, "['x', 'y']")
+    # sys.executable works as a Python for subprocesses (multiprocessing, tests).
+    code = ("import subprocess, sys; print(subprocess.run([sys.executable, '-c', "
+            "'print(1 + 1)'], capture_output=True, text=True).stdout.strip())")
+    assert python(host, code).strip() == "2"
+    out = host.run("python", "-c", "import sys; print(sys.path)")
+    assert out.stdout.strip() == repr([host.exe])
+
+
+def test_speedups_builtin_and_correct(host):
+    code = r"""
+import os, tornado.speedups as s, tornado.util as u
+assert s.__spec__.origin == 'built-in', s.__spec__
+assert u._websocket_mask is s.websocket_mask
+def ref(mask, data):
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+for n in list(range(0, 70)) + [1000, 4097, 65536 + 3, 1 << 20]:
+    mask, data = os.urandom(4), os.urandom(n)
+    assert s.websocket_mask(mask, data) == ref(mask, data), n
+    assert s.websocket_mask(bytearray(mask), memoryview(data)) == ref(mask, data), n
+for bad in (b'', b'abc', b'abcde'):
+    try:
+        s.websocket_mask(bad, b'xxxxxxxx')
+    except ValueError:
+        pass
+    else:
+        raise SystemExit('no ValueError for %r' % bad)
+print('ok')
+"""
+    assert python(host, code).strip() == "ok"
+
+
+def test_version_lists_components(host, source_dir):
+    out = host.run("--version")
+    assert out.returncode == 0, out.stderr
+    pins = {}
+    with open(os.path.join(source_dir, "cmake", "pins.txt")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                name, version = line.split()[:2]
+                pins[name] = version
+    text = out.stdout
+    assert re.search(r"^Gale \d+\.\d+\.\d+", text, re.M), text
+    for label, pin in (("CPython", "cpython"), ("Tornado", "tornado"), ("OpenSSL", "openssl"),
+                       ("SQLite", "sqlite"), ("zlib", "zlib")):
+        assert re.search(rf"^{label} {re.escape(pins[pin])}\b", text, re.M), (label, text)
+
+
+def test_help(host):
+    out = host.run("--help")
+    assert out.returncode == 0
+    for word in ("serve", "check", "pack", "python", "--version"):
+        assert word in out.stdout
+
+
+def test_usage_error(host):
+    out = host.run("serve", "--port", "notanumber")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().startswith("gale: error: ")
+    assert host.run("frobnicate").returncode == 2
+
+
+def test_readme_lists_the_exit_codes(host, source_dir):
+    code = "import _gale, json; print(json.dumps([_gale.exit_codes, _gale.exit_code_meanings]))"
+    codes, meanings = json.loads(python(host, code))
+    with open(os.path.join(source_dir, "README.md")) as f:
+        rows = re.findall(r"^\| (\d+) \| ([A-Z]+) \| (.+?) \|$", f.read(), re.M)
+    assert {name: (int(code), text) for code, name, text in rows} == \
+        {name: (codes[name], meanings[name]) for name in codes}
+
+
+def test_missing_or_damaged_payload(host, tmp_path):
+    payload_code = 7
+    bare = os.path.join(os.path.dirname(host.exe), "gale-host")
+    out = host.run("--version", exe=bare)
+    assert out.returncode == payload_code
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("gale: error: ")
+
+    cut = tmp_path / "cut"
+    with open(host.exe, "rb") as src, open(cut, "wb") as dst:
+        data = src.read()
+        dst.write(data[:-100])
+    os.chmod(cut, 0o755)
+    out = host.run("--version", exe=str(cut))
+    assert out.returncode == payload_code, out.stderr
+
+
+def test_copied_executable_runs_elsewhere(host, tmp_path):
+    where = tmp_path / "dir with spaces é"
+    where.mkdir()
+    exe = where / "gale"
+    shutil.copy2(host.exe, exe)
+    out = host.run("python", "-c", "import sys; print(sys.executable)", exe=str(exe))
+    assert out.returncode == 0 and out.stdout.strip() == str(exe)

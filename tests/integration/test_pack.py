@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: MIT
+"""gale pack: new executables from app folders, with no compiler involved."""
+
+import os
+import urllib.request
+
+from harness import free_port
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.status, r.read()
+
+
+def test_packed_example_serves(host, source_dir, tmp_path):
+    out_exe = tmp_path / "hello2"
+    out = host.run("pack", os.path.join(source_dir, "examples", "hello"), "-o", str(out_exe),
+                   "--name", "hello2")
+    assert out.returncode == 0, out.stderr
+    assert os.access(out_exe, os.X_OK)
+    proc = host.serve(exe=str(out_exe))
+    assert get(proc.url + "/")[0] == 200
+    assert proc.stop() == 0
+    check = host.run("check", exe=str(out_exe))
+    assert check.returncode == 0 and 'name = "hello2"' in check.stdout, check.stdout
+
+
+def test_plain_tornado_app_finds_its_files(host, source_dir, tmp_path):
+    app = os.path.join(source_dir, "examples", "plain_tornado")
+    out_exe = tmp_path / "plain"
+    out = host.run("pack", app, "-o", str(out_exe))
+    assert out.returncode == 0, out.stderr
+    # Nothing Gale-specific in the app's code.
+    for name in os.listdir(app):
+        if name.endswith(".py"):
+            with open(os.path.join(app, name)) as f:
+                assert "gale" not in f.read().lower(), name
+
+    port = free_port()
+    proc = host.spawn("serve", exe=str(out_exe), env={"PORT": str(port)})
+    proc.url = f"http://127.0.0.1:{port}"
+    proc.wait_http(proc.url + "/")
+    status, page = get(proc.url + "/")
+    assert status == 200
+    # The page is the rendered template, and the static file is the real one.
+    with open(os.path.join(app, "templates", "index.html"), "rb") as f:
+        literal = [line.strip() for line in f if len(line.strip()) > 20
+                   and b"{" not in line]
+    assert literal and all(line in page for line in literal), page
+    static = sorted(os.listdir(os.path.join(app, "static")))[0]
+    status, body = get(f"{proc.url}/static/{static}")
+    with open(os.path.join(app, "static", static), "rb") as f:
+        assert (status, body) == (200, f.read())
+    assert proc.stop() == 0, proc.stderr
+
+    # The resources were extracted once, under the user's cache, not a temp dir.
+    cache = os.path.join(host.home, "cache", "gale", "apps")
+    found = [os.path.join(d, f) for d, _, files in os.walk(cache) for f in files
+             if f == static]
+    assert len(found) == 1, found
+
+
+def test_pack_errors_leave_nothing_behind(host, tmp_path):
+    out_exe = tmp_path / "never"
+    out = host.run("pack", str(tmp_path / "missing"), "-o", str(out_exe))
+    assert out.returncode in (3, 9), out.stderr
+    assert out.stderr.startswith("gale: error: ") and out.stderr.count("\n") == 1
+    assert not out_exe.exists()
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = host.run("pack", str(empty), "-o", str(out_exe))
+    assert out.returncode in (3, 9), out.stderr
+    assert not out_exe.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("never", ".never"))]
+
+
+def test_pack_does_not_need_a_compiler(host, source_dir, tmp_path):
+    env = {"PATH": str(tmp_path / "empty-path"), "CC": "/nonexistent"}
+    out = host.run("pack", os.path.join(source_dir, "examples", "hello"),
+                   "-o", str(tmp_path / "h"), env=env)
+    assert out.returncode == 0, out.stderr
