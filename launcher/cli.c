@@ -30,13 +30,13 @@ static int is_python_option(const char *arg)
     return strchr("cmiuEIsSBbdOqvPRxWX", arg[1]) != NULL && arg[1] != '\0';
 }
 
-void gale_cli_parse(int argc, char *const *argv, struct gale_cli *out)
+void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale_cli *out)
 {
     const char *first = argc > 1 ? argv[1] : NULL;
 
-    out->command = GALE_CMD_RUNTIME;
+    out->command = python_default ? GALE_CMD_PYTHON : GALE_CMD_RUNTIME;
     out->first_arg = 1;
-    if (first == NULL)
+    if (first == NULL || python_default)
         return;
     if (strcmp(first, "python") == 0) {
         out->command = GALE_CMD_PYTHON;

@@ -20,8 +20,16 @@ struct gale_cli {
     int first_arg;
 };
 
-/* Never fails: anything unknown goes to the runtime, which reports it. */
-void gale_cli_parse(int argc, char *const *argv, struct gale_cli *out);
+/* Never fails: anything unknown goes to the runtime, which reports it.
+ * `python_default` makes the whole command line python's, as for a child
+ * started through sys.executable (see GALE_CLI_PYTHON_ENV). */
+void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale_cli *out);
+
+/* Set by `gale python` to its own executable's path, and so inherited by its
+ * children: an executable that finds its own path there acts as python for
+ * any command line. That is how `subprocess.Popen([sys.executable])` or
+ * `[sys.executable, "script.py"]` keep working inside the interpreter. */
+#define GALE_CLI_PYTHON_ENV "GALE_PYTHON_EXE"
 
 /* The text of `gale --help`. */
 const char *gale_cli_usage(void);

@@ -12,24 +12,32 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int gale_main(struct gale_ctx *ctx)
 {
     int rc;
 
-    gale_log_init();
-    gale_cli_parse(ctx->argc, ctx->argv, &ctx->cli);
-    if (ctx->cli.command == GALE_CMD_HELP) {
-        fputs(gale_cli_usage(), stdout);
-        return GALE_EXIT_OK;
-    }
+    const char *python_exe;
 
+    gale_log_init();
     ctx->exe_path = gale_platform_exe_path();
     if (ctx->exe_path == NULL) {
         GALE_ERROR("cannot find the path of this executable: %s",
                    gale_platform_last_error());
         return GALE_EXIT_PAYLOAD;
     }
+    python_exe = getenv(GALE_CLI_PYTHON_ENV);
+    gale_cli_parse(ctx->argc, ctx->argv,
+                   python_exe != NULL && strcmp(python_exe, ctx->exe_path) == 0, &ctx->cli);
+    if (ctx->cli.command == GALE_CMD_HELP) {
+        fputs(gale_cli_usage(), stdout);
+        rc = GALE_EXIT_OK;
+        goto end;
+    }
+    if (ctx->cli.command == GALE_CMD_PYTHON &&
+        gale_platform_setenv(GALE_CLI_PYTHON_ENV, ctx->exe_path) != 0)
+        GALE_WARN("cannot set %s: %s", GALE_CLI_PYTHON_ENV, gale_platform_last_error());
     if (gale_payload_locate(ctx->exe_path, &ctx->payload) != 0) {
         if (errno == ENOEXEC)
             GALE_ERROR("%s carries no payload (a bare host template, or a "

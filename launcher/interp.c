@@ -123,6 +123,32 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
     return PyConfig_Read(config);
 }
 
+/* For `gale python`: the same view of the payload that the runtime gives an
+ * app, so that `gale python -m tornado.test.runtests` or `-m myapp` find
+ * their data files through __file__ (gale/resources.py). The runtime does
+ * this itself, after setting up logging. */
+static int prepare_payload_files(void)
+{
+    PyObject *result = NULL, *module = PyImport_ImportModule("gale.resources");
+
+    if (module != NULL)
+        result = PyObject_CallMethod(module, "activate", NULL);
+    Py_XDECREF(module);
+    if (result == NULL) {
+        PyObject *exc = PyErr_GetRaisedException();
+        PyObject *text = exc != NULL ? PyObject_Str(exc) : NULL;
+        const char *utf8 = text != NULL ? PyUnicode_AsUTF8(text) : NULL;
+
+        PyErr_Clear();
+        GALE_ERROR("cannot prepare the payload's files: %s", utf8 != NULL ? utf8 : "unknown error");
+        Py_XDECREF(text);
+        Py_XDECREF(exc);
+        return -1;
+    }
+    Py_DECREF(result);
+    return 0;
+}
+
 int gale_interp_run(struct gale_ctx *ctx)
 {
     struct gale_module_info info = {
@@ -156,6 +182,10 @@ int gale_interp_run(struct gale_ctx *ctx)
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status))
         goto fail;
+    if (ctx->cli.command == GALE_CMD_PYTHON && prepare_payload_files() != 0) {
+        Py_Finalize();
+        return GALE_EXIT_PAYLOAD;
+    }
     return Py_RunMain();
 
 fail:

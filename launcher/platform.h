@@ -14,6 +14,10 @@ void gale_platform_harden(void);
  * failure, logged by the caller with gale_platform_last_error(). */
 char *gale_platform_exe_path(void);
 
+/* Sets an environment variable (UTF-8) for this process and its children;
+ * 0 or -1. */
+int gale_platform_setenv(const char *name, const char *value);
+
 /* The OS's text for the last failing call (errno / GetLastError). */
 const char *gale_platform_last_error(void);
 

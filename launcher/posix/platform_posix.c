@@ -41,6 +41,11 @@ char *gale_platform_exe_path(void)
     }
 }
 
+int gale_platform_setenv(const char *name, const char *value)
+{
+    return setenv(name, value, 1);
+}
+
 const char *gale_platform_last_error(void)
 {
     return strerror(errno);

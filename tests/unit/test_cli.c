@@ -12,7 +12,7 @@
 #define PARSE(cli, ...)                                                 \
     do {                                                                \
         char *argv_[] = {"gale", __VA_ARGS__, NULL};                    \
-        gale_cli_parse((int)(sizeof argv_ / sizeof argv_[0]) - 1, argv_, &(cli)); \
+        gale_cli_parse((int)(sizeof argv_ / sizeof argv_[0]) - 1, argv_, 0, &(cli)); \
     } while (0)
 
 START_TEST(no_arguments_serve)
@@ -20,7 +20,7 @@ START_TEST(no_arguments_serve)
     char *argv[] = {"gale", NULL};
     struct gale_cli cli;
 
-    gale_cli_parse(1, argv, &cli);
+    gale_cli_parse(1, argv, 0, &cli);
     ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
     ck_assert_int_eq(cli.first_arg, 1);
 }
@@ -36,7 +36,7 @@ START_TEST(runtime_commands)
         char *argv[] = {"gale", (char *)words[i], "x", NULL};
         struct gale_cli cli;
 
-        gale_cli_parse(3, argv, &cli);
+        gale_cli_parse(3, argv, 0, &cli);
         ck_assert_msg(cli.command == GALE_CMD_RUNTIME, "%s", words[i]);
         ck_assert_int_eq(cli.first_arg, 1);
     }
@@ -68,7 +68,7 @@ START_TEST(python_options_select_interpreter)
         char *argv[] = {"gale", (char *)opts[i], "arg", NULL};
         struct gale_cli cli;
 
-        gale_cli_parse(3, argv, &cli);
+        gale_cli_parse(3, argv, 0, &cli);
         ck_assert_msg(cli.command == GALE_CMD_PYTHON, "%s", opts[i]);
         ck_assert_int_eq(cli.first_arg, 1);
     }
@@ -84,7 +84,7 @@ START_TEST(help)
         char *argv[] = {"gale", (char *)words[i], NULL};
         struct gale_cli cli;
 
-        gale_cli_parse(2, argv, &cli);
+        gale_cli_parse(2, argv, 0, &cli);
         ck_assert_msg(cli.command == GALE_CMD_HELP, "%s", words[i]);
     }
     ck_assert_ptr_nonnull(strstr(gale_cli_usage(), "pack APPDIR"));
@@ -104,6 +104,27 @@ START_TEST(python_word_only_first)
 }
 END_TEST
 
+START_TEST(python_default_takes_everything)
+{
+    static const char *const lines[][3] = {
+        {"gale", NULL}, {"gale", "script.py", NULL}, {"gale", "serve", NULL},
+        {"gale", "--help", NULL}, {"gale", "-c", NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        int argc = 0;
+        struct gale_cli cli;
+
+        while (argc < 3 && lines[i][argc] != NULL)
+            argc++;
+        gale_cli_parse(argc, (char *const *)lines[i], 1, &cli);
+        ck_assert_int_eq(cli.command, GALE_CMD_PYTHON);
+        ck_assert_int_eq(cli.first_arg, 1);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -117,6 +138,7 @@ int main(void)
     tcase_add_test(tc, python_options_select_interpreter);
     tcase_add_test(tc, help);
     tcase_add_test(tc, python_word_only_first);
+    tcase_add_test(tc, python_default_takes_everything);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: MIT
+"""Python's one view of `_gale`, the built-in module the C launcher provides.
+
+Everything the launcher knows about the process - Gale's version, the target,
+the running executable and where its payload sits, and the exit-code table
+from the launcher's single header - is read here and nowhere else, so the
+rest of the package imports plain names from this module.
+
+`pack.py` must also run under a stock CPython without `_gale`; it never
+imports this module.
+"""
+
+import _gale
+
+version: str = _gale.version
+target: str = _gale.target
+executable: str = _gale.executable
+payload_offset: int = _gale.payload_offset
+payload_size: int = _gale.payload_size
+payload_digest: str = _gale.payload_digest
+exit_codes: dict = dict(_gale.exit_codes)
+
+
+def exit_code(name: str) -> int:
+    """The process exit code called `name` in the launcher's header."""
+    return exit_codes[name]

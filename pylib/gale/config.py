@@ -1,0 +1,295 @@
+# SPDX-License-Identifier: MIT
+"""gale.toml: the keys, their checks, and how the layers combine.
+
+Layers, highest first:
+  1. command-line flags;
+  2. ``--config FILE``, or else a ``gale.toml`` next to the executable;
+  3. the gale.toml packed with the app;
+  4. defaults.
+
+A layer that sets one of app/main/script replaces all three from lower layers,
+and one that sets tls.cert or tls.key replaces the whole [tls] table, so a
+certificate is never paired with another layer's key.
+
+Relative paths in a config file are resolved against that file's folder. The
+packed gale.toml lives in the read-only resource cache, so there ``tls`` paths
+resolve against the app's extracted folder, ``data_dir`` under the per-user
+data root and ``log.file`` under the data dir. Command-line paths are
+relative to the current directory.
+
+This module needs no `_gale`: ``pack.py`` uses it to check a gale.toml.
+"""
+
+import dataclasses
+import json
+import os
+import re
+import tomllib
+
+from gale import paths
+from gale.errors import GaleError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+TARGET_RE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+ENTRY_KEYS = ("app", "main", "script")
+TLS_KEYS = ("tls.cert", "tls.key")
+PATH_KEYS = ("tls.cert", "tls.key", "data_dir", "log.file")
+
+# Every key gale.toml may hold, flattened ("tls.cert"), with its TOML type.
+KEYS = {
+    "name": str,
+    "app": str,
+    "main": str,
+    "script": str,
+    "host": str,
+    "port": int,
+    "tls.cert": str,
+    "tls.key": str,
+    "drain_timeout": (int, float),
+    "data_dir": str,
+    "log.level": str,
+    "log.file": str,
+    "open_browser": bool,
+}
+TABLES = ("tls", "log")
+DEFAULTS = {
+    "host": "127.0.0.1",
+    "port": 8888,
+    "drain_timeout": 10.0,
+    "log.level": "info",
+    "open_browser": False,
+}
+
+
+@dataclasses.dataclass
+class Layer:
+    """The settings one source provides, already checked and with absolute paths."""
+
+    label: str
+    values: dict
+    embedded: bool = False
+
+
+@dataclasses.dataclass
+class Config:
+    """The resolved configuration a command runs with."""
+
+    name: str
+    app: str | None = None
+    main: str | None = None
+    script: str | None = None
+    host: str = DEFAULTS["host"]
+    port: int = DEFAULTS["port"]
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    drain_timeout: float = DEFAULTS["drain_timeout"]
+    data_dir: str = ""
+    log_level: str = DEFAULTS["log.level"]
+    log_file: str | None = None
+    open_browser: bool = DEFAULTS["open_browser"]
+    sources: list = dataclasses.field(default_factory=list)
+
+    @property
+    def entry(self) -> tuple:
+        """("app" | "main" | "script", value) for the configured entry point."""
+        for key in ENTRY_KEYS:
+            if getattr(self, key):
+                return key, getattr(self, key)
+        raise AssertionError("resolve() guarantees an entry point")
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    def describe(self) -> list:
+        """TOML-like ``key = value`` lines, as `gale check` prints them."""
+        kind, value = self.entry
+        rows = [("name", self.name), (kind, value)]
+        if kind == "app":
+            rows += [("host", self.host), ("port", self.port)]
+        if self.tls_cert:
+            rows.append(("tls.cert", self.tls_cert))
+        if self.tls_key:
+            rows.append(("tls.key", self.tls_key))
+        rows += [("drain_timeout", self.drain_timeout), ("data_dir", self.data_dir),
+                 ("log.level", self.log_level)]
+        if self.log_file:
+            rows.append(("log.file", self.log_file))
+        rows += [("open_browser", self.open_browser), ("sources", self.sources)]
+        lines = [f"{key} = {_toml_value(val)}" for key, val in rows]
+        if kind != "app":
+            lines.insert(2, "# host and port are chosen by the app itself; "
+                            "Gale only exports GALE_HOST and GALE_PORT")
+        return lines
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _flatten(doc: dict, label: str) -> dict:
+    flat = {}
+    for key, value in doc.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                raise GaleError("CONFIG", f"{label}: '{key}' must be a table ([{key}])")
+            for sub, subvalue in value.items():
+                flat[f"{key}.{sub}"] = subvalue
+        else:
+            flat[key] = value
+    return flat
+
+
+def _check_value(key: str, value, label: str):
+    if key not in KEYS:
+        raise GaleError("CONFIG", f"{label}: unknown key '{key}'")
+    want = KEYS[key]
+    if isinstance(value, bool) and want is not bool:
+        ok = False
+    else:
+        ok = isinstance(value, want)
+    if not ok:
+        names = {str: "a string", int: "an integer", bool: "true or false",
+                 (int, float): "a number"}
+        raise GaleError("CONFIG", f"{label}: '{key}' must be {names[want]}")
+    if key == "name" and not NAME_RE.match(value):
+        raise GaleError("CONFIG", f"{label}: name {value!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if key in ("app", "main") and not TARGET_RE.match(value):
+        raise GaleError("CONFIG", f"{label}: '{key}' must look like \"module:attribute\", not {value!r}")
+    if key == "script":
+        script_module(value, label)
+    if key == "host" and not value:
+        raise GaleError("CONFIG", f"{label}: 'host' must not be empty")
+    if key == "port" and not 0 <= value <= 65535:
+        raise GaleError("CONFIG", f"{label}: port {value} is outside 0-65535")
+    if key == "drain_timeout" and not value >= 0:
+        raise GaleError("CONFIG", f"{label}: drain_timeout must be 0 or more seconds")
+    if key == "log.level" and value.lower() not in LOG_LEVELS:
+        raise GaleError("CONFIG", f"{label}: log.level must be one of {', '.join(LOG_LEVELS)}")
+    if key in PATH_KEYS and not value:
+        raise GaleError("CONFIG", f"{label}: '{key}' must not be empty")
+    return value.lower() if key == "log.level" else value
+
+
+def script_module(path: str, label: str = "script") -> str:
+    """The module name for a ``script = "pkg/server.py"`` path inside the app."""
+    parts = path.replace("\\", "/").split("/")
+    ok = path.endswith(".py") and not os.path.isabs(path) and all(
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts[:-1] + [parts[-1][:-3]])
+    if not ok:
+        raise GaleError("CONFIG", f"{label}: script must be a relative path to a .py file "
+                                  f"inside the app, such as \"server.py\", not {path!r}")
+    return ".".join(parts)[:-3]
+
+
+def make_layer(values: dict, label: str, base_dir: str | None, embedded: bool = False) -> Layer:
+    """Checks `values` (flat keys) and resolves relative paths against `base_dir`."""
+    checked = {}
+    for key, value in values.items():
+        checked[key] = _check_value(key, value, label)
+    present = [k for k in ENTRY_KEYS if k in checked]
+    if len(present) > 1:
+        raise GaleError("CONFIG", f"{label}: set only one of app, main or script (found {', '.join(present)})")
+    for key in PATH_KEYS:
+        if key not in checked or os.path.isabs(checked[key]):
+            continue
+        if embedded and key == "data_dir":
+            checked[key] = os.path.join(paths.data_root(), checked[key])
+        elif embedded and key == "log.file":
+            continue  # resolved against the final data_dir in resolve()
+        elif base_dir is not None:
+            checked[key] = os.path.normpath(os.path.join(base_dir, checked[key]))
+    return Layer(label, checked, embedded)
+
+
+def parse_text(text: str, label: str, base_dir: str | None, embedded: bool = False) -> Layer:
+    """A layer from the text of a gale.toml."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GaleError("CONFIG", f"{label}: {exc}") from None
+    return make_layer(_flatten(doc, label), label, base_dir, embedded)
+
+
+def load_file(path: str) -> Layer:
+    """A layer from a gale.toml on disk."""
+    path = os.path.abspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise GaleError("CONFIG", f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise GaleError("CONFIG", f"{path}: not UTF-8 text") from None
+    return parse_text(text, path, os.path.dirname(path))
+
+
+def resolve(layers: list, default_name: str) -> Config:
+    """Combines `layers` (lowest first) over the defaults into one Config."""
+    merged = dict(DEFAULTS)
+    sources = []
+    embedded_log_file = False
+    for layer in layers:
+        if not layer.values:
+            continue
+        values = layer.values
+        if any(k in values for k in ENTRY_KEYS):
+            for key in ENTRY_KEYS:
+                merged.pop(key, None)
+        if any(k in values for k in TLS_KEYS):
+            for key in TLS_KEYS:
+                merged.pop(key, None)
+        if "log.file" in values:
+            embedded_log_file = layer.embedded and not os.path.isabs(values["log.file"])
+        merged.update(values)
+        sources.append(layer.label)
+    if not any(k in merged for k in ENTRY_KEYS):
+        raise GaleError("CONFIG", "no app configured: set app, main or script in gale.toml, "
+                                  "or pass --app module:attribute")
+    if "tls.key" in merged and "tls.cert" not in merged:
+        raise GaleError("CONFIG", "tls.key is set but tls.cert is not")
+    name = merged.get("name", default_name)
+    if not NAME_RE.match(name):
+        raise GaleError("CONFIG", f"app name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    data_dir = merged.get("data_dir") or paths.default_data_dir(name)
+    log_file = merged.get("log.file")
+    if log_file and embedded_log_file:
+        log_file = os.path.join(data_dir, log_file)
+    return Config(
+        name=name,
+        app=merged.get("app"),
+        main=merged.get("main"),
+        script=merged.get("script"),
+        host=merged["host"],
+        port=merged["port"],
+        tls_cert=merged.get("tls.cert"),
+        tls_key=merged.get("tls.key"),
+        drain_timeout=float(merged["drain_timeout"]),
+        data_dir=os.path.abspath(data_dir),
+        log_level=merged["log.level"],
+        log_file=log_file,
+        open_browser=merged["open_browser"],
+        sources=sources or ["defaults"],
+    )
+
+
+def prepare_data_dir(path: str) -> None:
+    """Creates the data folder if needed and proves it writable (exit DATA if not)."""
+    probe = os.path.join(path, f".gale-probe-{os.getpid()}")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        raise GaleError("DATA", f"data dir {path} is not usable: {exc.strerror or exc}") from None

@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: MIT
+"""The graceful drain: stop accepting, let requests in flight finish, then close.
+
+Tornado's HTTPServer can stop listening and close its connections, but it
+cannot tell a connection that is busy from one idling in keep-alive, and
+closing a busy one cuts its response. So `DrainingHTTPServer` counts
+requests itself:
+
+* a request is in flight from the moment its headers arrive;
+* it ends when its response is finished and the last write has been flushed,
+  when its connection is taken over (``detach()``, as WebSockets do), or when
+  the connection closes.
+
+It does so by wrapping, per request, the message delegate Tornado calls and
+the connection object the app writes to; both only forward, using Tornado's
+public interfaces. Detached streams (WebSockets) are not waited for; they
+close when the process ends.
+"""
+
+import asyncio
+import logging
+
+from tornado import httputil
+from tornado.httpserver import HTTPServer
+
+log = logging.getLogger("gale")
+CLOSE_TIMEOUT = 5.0  # seconds to close what is left after the drain
+
+
+class InflightTracker:
+    """How many requests are in flight, and a way to wait until none are."""
+
+    def __init__(self):
+        self.count = 0
+        self._idle = None
+
+    def begin(self) -> None:
+        self.count += 1
+
+    def end(self) -> None:
+        self.count -= 1
+        if self.count == 0 and self._idle is not None:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        while self.count:
+            self._idle = asyncio.Event()
+            await self._idle.wait()
+
+
+class _Flight:
+    """One request's life; begin() and end() count once each."""
+
+    __slots__ = ("_tracker", "_state")
+
+    def __init__(self, tracker: InflightTracker):
+        self._tracker = tracker
+        self._state = 0  # 0 waiting for headers, 1 in flight, 2 over
+
+    def begin(self) -> None:
+        if self._state == 0:
+            self._state = 1
+            self._tracker.begin()
+
+    def end(self) -> None:
+        if self._state == 1:
+            self._tracker.end()
+        self._state = 2
+
+
+class _TrackedConnection:
+    """Forwards to the request's HTTP1Connection; notes when the response ends."""
+
+    def __init__(self, conn, flight: _Flight):
+        self._conn = conn
+        self._flight = flight
+        self._last_write = None
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def write_headers(self, start_line, headers, chunk=None):
+        self._last_write = self._conn.write_headers(start_line, headers, chunk)
+        return self._last_write
+
+    def write(self, chunk):
+        self._last_write = self._conn.write(chunk)
+        return self._last_write
+
+    def finish(self) -> None:
+        try:
+            self._conn.finish()
+        except BaseException:
+            self._flight.end()
+            raise
+        last = self._last_write
+        if last is None or last.done():
+            self._flight.end()
+        else:
+            last.add_done_callback(lambda _: self._flight.end())
+
+    def detach(self):
+        try:
+            return self._conn.detach()
+        finally:
+            self._flight.end()
+
+
+class _TrackedDelegate(httputil.HTTPMessageDelegate):
+    """Forwards to the app's delegate; notes when the request starts."""
+
+    def __init__(self, inner: httputil.HTTPMessageDelegate, flight: _Flight):
+        self._inner = inner
+        self._flight = flight
+
+    def headers_received(self, start_line, headers):
+        self._flight.begin()
+        return self._inner.headers_received(start_line, headers)
+
+    def data_received(self, chunk):
+        return self._inner.data_received(chunk)
+
+    def finish(self) -> None:
+        self._inner.finish()
+
+    def on_connection_close(self) -> None:
+        try:
+            self._inner.on_connection_close()
+        finally:
+            self._flight.end()
+
+
+class DrainingHTTPServer(HTTPServer):
+    """An HTTPServer that knows its requests in flight and can drain them."""
+
+    def initialize(self, *args, **kwargs) -> None:
+        super().initialize(*args, **kwargs)
+        self.tracker = InflightTracker()
+
+    def start_request(self, server_conn, request_conn):
+        flight = _Flight(self.tracker)
+        delegate = super().start_request(server_conn, _TrackedConnection(request_conn, flight))
+        return _TrackedDelegate(delegate, flight)
+
+    async def drain(self, timeout: float, forced: asyncio.Event) -> int:
+        """Stops listening, waits up to `timeout` seconds (or until `forced`
+        is set) for requests in flight, then closes every connection.
+        Returns how many requests were cut off."""
+        self.stop()
+        if self.tracker.count:
+            log.info("draining %d request(s), waiting up to %gs", self.tracker.count, timeout)
+            idle = asyncio.ensure_future(self.tracker.wait_idle())
+            force = asyncio.ensure_future(forced.wait())
+            try:
+                await asyncio.wait({idle, force}, timeout=timeout,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                idle.cancel()
+                force.cancel()
+        left = self.tracker.count
+        if left:
+            log.warning("closing %d unfinished request(s)", left)
+        try:
+            await asyncio.wait_for(self.close_all_connections(), CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            log.warning("some connections did not close within %gs", CLOSE_TIMEOUT)
+        return left

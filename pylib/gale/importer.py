@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: MIT
+"""Imports the app's modules from the payload with a ``__file__`` on disk.
+
+Apps find their templates and static files next to their code, through
+``os.path.dirname(__file__)``. Their code stays in the zip, but their data
+files are extracted (resources.py); this finder serves the modules of each
+extraction root from the zip while giving them ``__file__`` (spec.origin),
+``__path__`` and ``co_filename`` inside the extraction folder, where those
+data files are. Roots:
+
+    __gale_app__/   -> <dir>/app/       the app's top-level modules and packages
+    tornado/        -> <dir>/tornado/   test builds only: tornado.test and
+                                        tornado.testing read data via __file__
+
+Submodules of every package it served also go through it. A path hook maps
+those folders back to the zip, so ``pkgutil.iter_modules(pkg.__path__)``
+still lists the modules.
+"""
+
+import os
+import sys
+import zipimport
+from importlib.machinery import ModuleSpec
+from importlib.resources.readers import FileReader
+
+from gale.payload import APP_DIR
+
+try:
+    from _imp import _fix_co_filename
+except ImportError:  # not part of any promise; tracebacks just name the zip path
+    _fix_co_filename = None
+
+
+class _Root:
+    """One extraction root: which modules it holds and where they live."""
+
+    def __init__(self, zip_dir: str, extract_dir: str):
+        if zip_dir == APP_DIR:
+            self.prefix = ""
+            self.zip_base = APP_DIR
+            self.local_base = os.path.join(extract_dir, "app")
+        else:
+            self.prefix = zip_dir.replace("/", ".")
+            self.zip_base = ""
+            self.local_base = extract_dir
+
+    def locate(self, fullname: str):
+        """(zip folder, local folder) that hold module `fullname`."""
+        parents = fullname.split(".")[:-1]
+        zip_dir = "/".join(([self.zip_base] if self.zip_base else []) + parents)
+        return zip_dir, os.path.join(self.local_base, *parents)
+
+
+class PayloadLoader:
+    """Runs a module's code from the zip; reports its extracted location."""
+
+    def __init__(self, importer: zipimport.zipimporter, origin: str, is_package: bool):
+        self._importer = importer
+        self._is_package = is_package
+        self.path = origin
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        exec(self.get_code(module.__name__), module.__dict__)
+
+    def get_code(self, fullname: str):
+        code = self._importer.get_code(fullname)
+        if _fix_co_filename is not None:
+            _fix_co_filename(code, self.path)
+        return code
+
+    def is_package(self, fullname: str) -> bool:
+        return self._is_package
+
+    def get_source(self, fullname: str):
+        return None  # only .pyc is packed
+
+    def get_filename(self, fullname: str) -> str:
+        return self.path
+
+    def get_data(self, path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
+    def get_resource_reader(self, fullname: str):
+        # importlib.resources.files(pkg) then reads the extracted folder.
+        return FileReader(self) if self._is_package else None
+
+
+class PayloadFinder:
+    """The meta-path finder for the extraction roots of one payload."""
+
+    def __init__(self, archive: str, extract_dir: str, roots: list):
+        self._archive = archive
+        self._extract_dir = os.path.abspath(extract_dir)
+        self._app = None
+        self._by_prefix = {}
+        for zip_dir in roots:
+            root = _Root(zip_dir, self._extract_dir)
+            if root.prefix:
+                self._by_prefix[root.prefix] = root
+            else:
+                self._app = root
+        self._packages = {}  # package name -> _Root, for its submodules
+        self._importers = {}
+
+    def install(self) -> None:
+        sys.meta_path.insert(0, self)
+        sys.path_hooks.insert(0, self.path_hook)
+
+    def _importer(self, zip_dir: str) -> zipimport.zipimporter:
+        importer = self._importers.get(zip_dir)
+        if importer is None:
+            path = f"{self._archive}/{zip_dir}/" if zip_dir else self._archive
+            importer = zipimport.zipimporter(path)
+            self._importers[zip_dir] = importer
+        return importer
+
+    def _roots_for(self, fullname: str) -> list:
+        parent, dot, _ = fullname.rpartition(".")
+        if dot:
+            roots = [self._packages.get(parent)]
+        elif fullname in sys.builtin_module_names:
+            return []  # as on sys.path, built-ins are not shadowed
+        else:
+            roots = [self._app]  # the app first, as if it were sys.path[0]
+        roots.append(self._by_prefix.get(fullname))
+        return [r for r in roots if r is not None]
+
+    def find_spec(self, fullname, path=None, target=None):
+        for root in self._roots_for(fullname):
+            spec = self._find_in(root, fullname)
+            if spec is not None:
+                return spec
+        return None
+
+    def _find_in(self, root: _Root, fullname: str):
+        zip_dir, local_dir = root.locate(fullname)
+        try:
+            importer = self._importer(zip_dir)
+            found = importer.find_spec(fullname)
+        except zipimport.ZipImportError:
+            return None
+        if found is None:
+            return None
+        leaf = fullname.rpartition(".")[2]
+        package_dir = os.path.join(local_dir, leaf)
+        if found.loader is None:  # a folder without __init__: namespace package
+            spec = ModuleSpec(fullname, None, is_package=True)
+            spec.submodule_search_locations = [package_dir]
+            self._packages[fullname] = root
+            return spec
+        is_package = found.submodule_search_locations is not None
+        if is_package:
+            origin = os.path.join(package_dir, "__init__.py")
+        else:
+            origin = os.path.join(local_dir, leaf + ".py")
+        spec = ModuleSpec(fullname, PayloadLoader(importer, origin, is_package),
+                          origin=origin, is_package=is_package)
+        spec.has_location = True
+        if is_package:
+            spec.submodule_search_locations = [package_dir]
+            self._packages[fullname] = root
+        return spec
+
+    def invalidate_caches(self) -> None:
+        pass
+
+    def path_hook(self, path: str) -> zipimport.zipimporter:
+        """A zipimporter for an extracted package folder (for pkgutil)."""
+        try:
+            rel = os.path.relpath(os.path.abspath(path), self._extract_dir)
+        except ValueError:  # another drive on Windows
+            raise ImportError("not an extracted folder") from None
+        rel = rel.replace(os.sep, "/")
+        if rel in (".", "..") or rel.startswith("../"):
+            raise ImportError("not an extracted folder")
+        if rel == "app" or rel.startswith("app/"):
+            rel = APP_DIR + rel[3:]
+        try:
+            return self._importer(rel)
+        except zipimport.ZipImportError as exc:
+            raise ImportError(str(exc)) from None

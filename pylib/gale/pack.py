@@ -1,0 +1,366 @@
+# SPDX-License-Identifier: MIT
+"""Builds Gale executables: a host template plus a payload zip (see payload.py).
+
+Two callers, one code path:
+
+* ``gale pack APPDIR -o OUT`` inside a running executable: the host is the
+  running executable's bytes before its payload, the library (stdlib,
+  tornado, gale) is copied from its payload, the app is compiled from
+  APPDIR. `cli.py` calls `pack_app`.
+* The build, with a stock CPython 3.13 and no `_gale`::
+
+    python3.13 pylib/gale/pack.py build --host HOSTBIN --stdlib DIR
+        [--stdlib-extra FILE_OR_DIR]... --lib DIR [--lib DIR]...
+        [--exclude-stdlib NAME]... [--include-tornado-tests]
+        [--app APPDIR] [--name NAME] -o OUT
+
+      --host            the launcher built without a payload (if it already
+                        carries one, only its host part is used)
+      --stdlib          CPython's Lib/ (or an installed lib/python3.13); its
+                        .py files are compiled, its data files kept; test
+                        suites, tkinter, idlelib, turtle(demo), ensurepip,
+                        venv, __phello__, site-packages, lib-dynload and
+                        config-* are left out
+      --stdlib-extra    a file put at the zip root under its own name, or a
+                        folder whose contents go to the zip root (e.g. the
+                        build's _sysconfigdata_*.py)
+      --lib             a folder whose packages and modules go to the zip
+                        root, e.g. the one holding tornado/ and pylib/ holding
+                        gale/; *.dist-info keeps all but RECORD; C sources,
+                        stubs and binaries are dropped
+      --exclude-stdlib  also leave out this stdlib path (a module such as
+                        "pydoc_data" or "turtle", or a sub-path "email/mime")
+      --include-tornado-tests  keep tornado/test and Tornado's .py sources
+                        (the self-test build: gale python -m tornado.test.runtests)
+      --app, --name     pack an app too (default name: gale.toml's, else the
+                        folder's name; without --app: "gale")
+
+    python3.13 pylib/gale/pack.py app APPDIR --base GALE_EXE [--name NAME] -o OUT
+
+      packs APPDIR onto an existing gale executable (host and library from
+      GALE_EXE), as `gale pack` does, without running it.
+
+  Standalone use exits 1 on failure and 2 on bad usage.
+
+.py files are compiled to unchecked hash-based .pyc (reproducible) with the
+interpreter running this file, which must therefore be CPython 3.13.
+"""
+
+if __name__ == "__main__":  # run as a script: make `gale` importable, not its modules
+    import os as _os
+    import sys as _sys
+
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
+    _sys.path.insert(0, _os.path.dirname(_here))
+
+import argparse
+import importlib._bootstrap_external
+import importlib.util
+import os
+import sys
+
+from gale import config, payload
+from gale.errors import GaleError
+
+TARGETS = ("linux-x86_64", "win-x64", "win-arm64")
+PYTHON = (3, 13)
+TORNADO_TESTS = "tornado/test"
+
+# Compiled or native artefacts never belong in the payload.
+_BINARY_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib", ".a", ".lib",
+                    ".o", ".obj", ".exe", ".pdb")
+_LIB_DROP_SUFFIXES = _BINARY_SUFFIXES + (".c", ".h", ".pyi", ".pth")
+STDLIB_EXCLUDES = ("test", "idlelib", "tkinter", "turtle", "turtledemo", "ensurepip",
+                   "venv", "__phello__", "lib2to3", "site-packages", "lib-dynload")
+_TEST_DIRS = ("tests", "idle_test")
+APP_SKIP_DIRS = ("__pycache__", ".git", ".hg", ".svn", ".venv", ".mypy_cache",
+                 ".pytest_cache", ".ruff_cache", ".tox")
+
+
+def compile_source(source: bytes, dfile: str) -> bytes:
+    """Unchecked hash-based .pyc bytes for `source`; `dfile` names it in tracebacks."""
+    try:
+        code = compile(source, dfile, "exec", dont_inherit=True, optimize=0)
+    except SyntaxError as exc:
+        raise GaleError("PACK", f"{dfile}, line {exc.lineno}: {exc.msg}") from None
+    except ValueError as exc:  # e.g. null bytes in the source
+        raise GaleError("PACK", f"{dfile}: {exc}") from None
+    pyc = importlib._bootstrap_external._code_to_hash_pyc(
+        code, importlib.util.source_hash(source), checked=False)
+    return bytes(pyc)
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise GaleError("PACK", f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def add_tree(entries: dict, src: str, prefix: str, skip, keep_source=None) -> None:
+    """Adds folder `src` under zip folder `prefix`: .py compiled, other files as is.
+
+    `skip(relpath, is_dir)` filters; relpath uses "/". `keep_source(relpath)`
+    says which .py files are also stored as source. Folder symlinks are
+    followed once."""
+    if not os.path.isdir(src):
+        raise GaleError("PACK", f"not a folder: {src}")
+    seen = set()
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        rel_dir = os.path.relpath(dirpath, src).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(d for d in dirnames if not skip(rel_dir + d, True))
+        for name in sorted(filenames):
+            rel = rel_dir + name
+            if skip(rel, False):
+                continue
+            data = _read(os.path.join(dirpath, name))
+            if name.endswith(".py"):
+                entries[prefix + rel[:-3] + ".pyc"] = compile_source(data, prefix + rel)
+                if keep_source is not None and keep_source(rel):
+                    entries[prefix + rel] = data
+            else:
+                entries[prefix + rel] = data
+
+
+def _matches(rel: str, names) -> bool:
+    return any(rel == n or rel == n + ".py" or rel.startswith(n + "/") for n in names)
+
+
+def stdlib_skip(extra_excludes=()):
+    excludes = STDLIB_EXCLUDES + tuple(n.strip("/") for n in extra_excludes)
+
+    def skip(rel: str, is_dir: bool) -> bool:
+        base = rel.rsplit("/", 1)[-1]
+        if _matches(rel, excludes) or base == "__pycache__":
+            return True
+        if is_dir:
+            return base in _TEST_DIRS or ("/" not in rel and base.startswith("config-"))
+        return base.endswith(_BINARY_SUFFIXES)
+    return skip
+
+
+def lib_skip(include_tornado_tests: bool):
+    def skip(rel: str, is_dir: bool) -> bool:
+        base = rel.rsplit("/", 1)[-1]
+        top = rel.split("/", 1)[0]
+        if base == "__pycache__" or top.endswith(".egg-info") or top in ("bin", "share"):
+            return True
+        if rel == TORNADO_TESTS and not include_tornado_tests:
+            return True
+        if is_dir:
+            return False
+        if top.endswith(".dist-info"):
+            return base == "RECORD"
+        return base.endswith(_LIB_DROP_SUFFIXES) or base == "py.typed"
+    return skip
+
+
+def app_skip(appdir: str, out: str | None):
+    out_real = os.path.realpath(out) if out else None
+
+    def skip(rel: str, is_dir: bool) -> bool:
+        base = rel.rsplit("/", 1)[-1]
+        if base in APP_SKIP_DIRS or base.endswith(".egg-info"):
+            return True
+        if is_dir:
+            return False
+        if base.endswith((".pyc", ".pyo")) or base.startswith(".gale-pack-"):
+            return True
+        return out_real is not None and os.path.realpath(os.path.join(appdir, rel)) == out_real
+    return skip
+
+
+def _default_name(appdir: str) -> str:
+    base = os.path.basename(os.path.abspath(appdir))
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "-" for c in base)
+    cleaned = cleaned.lstrip("._-")[:64]
+    return cleaned or "app"
+
+
+def collect_app(appdir: str, name: str | None, out: str | None = None):
+    """(entries under __gale_app__/, config text, app name) for APPDIR."""
+    if not os.path.isdir(appdir):
+        raise GaleError("PACK", f"app folder not found: {appdir}")
+    toml_path = os.path.join(appdir, "gale.toml")
+    text = ""
+    if os.path.isfile(toml_path):
+        raw = _read(toml_path)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GaleError("CONFIG", f"{toml_path}: not UTF-8 text") from None
+        layer = config.parse_text(text, toml_path, os.path.abspath(appdir))
+        values = layer.values
+        if not any(k in values for k in config.ENTRY_KEYS):
+            raise GaleError("CONFIG", f"{toml_path}: set one of app, main or script")
+        name = name or values.get("name")
+    else:
+        raise GaleError("CONFIG", f"no gale.toml in {appdir}: it must name the app with "
+                                  "app = \"module:attr\", main = \"module:function\" "
+                                  "or script = \"file.py\"")
+    name = name or _default_name(appdir)
+    if not config.NAME_RE.match(name):
+        raise GaleError("PACK", f"app name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    entries = {}
+    add_tree(entries, appdir, payload.APP_DIR + "/", app_skip(appdir, out))
+    return entries, text, name
+
+
+def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale") -> dict:
+    """Writes the executable OUT; returns a short summary."""
+    entries = dict(library)
+    config_text = ""
+    if app is not None:
+        app_entries, config_text, name = app
+        entries.update(app_entries)
+    entries = payload.with_parent_dirs(entries)
+    roots = [payload.APP_DIR] if payload.APP_DIR + "/" in entries else []
+    if TORNADO_TESTS + "/" in entries:
+        # The suite finds its certificates and templates through __file__, and
+        # tornado.testing finds test/test.crt through its own __file__: the
+        # whole package gets real locations in test builds.
+        roots.append("tornado")
+    entries[payload.MANIFEST] = payload.build_manifest(name, config_text, entries, roots)
+    entries = payload.with_parent_dirs(entries)
+    zip_bytes = payload.build_zip(entries, len(host))
+    try:
+        payload.write_executable(out, host, zip_bytes)
+    except OSError as exc:
+        raise GaleError("PACK", f"cannot write {out}: {exc.strerror or exc}") from None
+    return {"out": os.path.abspath(out), "name": name, "entries": len(entries),
+            "payload": len(zip_bytes), "size": len(host) + len(zip_bytes)}
+
+
+def load_base(path: str, offset: int | None = None, size: int | None = None):
+    """(host, library entries or None) from a gale executable or a bare host file."""
+    data = _read(path)
+    if offset is None:
+        found = payload.find_trailer(data)
+        if found is None:
+            return payload.strip_signature(data), None
+        offset, size, _ = found
+    try:
+        library = payload.library_entries(data[offset:offset + size])
+    except payload.PayloadError as exc:
+        raise GaleError("PAYLOAD", f"{path}: {exc}") from None
+    return payload.strip_signature(data[:offset]), library
+
+
+def find_target_host(target: str, exe: str) -> str:
+    """The host template for `target`: gale-host-<target>[.exe] next to the
+    running executable, or gale-host-<target>, gale-host or gale (a full
+    executable: its host part is used) in dist/<target>/, under the current
+    folder or beside the running executable's own dist/<target>/."""
+    if target not in TARGETS:
+        raise GaleError("PACK", f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+    ext = ".exe" if target.startswith("win-") else ""
+    file = f"gale-host-{target}{ext}"
+    here = os.path.dirname(os.path.abspath(exe))
+    candidates = [os.path.join(here, file)]
+    for dist in (os.path.join(os.getcwd(), "dist", target), os.path.join(os.path.dirname(here), target)):
+        candidates += [os.path.join(dist, name) for name in (file, f"gale-host{ext}", f"gale{ext}")]
+    for path in candidates:
+        if os.path.isfile(path) and os.path.realpath(path) != os.path.realpath(exe):
+            return path
+    raise GaleError("PACK", f"no host template for {target}: looked for {file} next to "
+                            f"{exe} and in dist/{target}/")
+
+
+def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
+             running_target: str, offset: int, size: int) -> dict:
+    """`gale pack`: APPDIR onto the running executable's (or `target`'s) host."""
+    app = collect_app(appdir, name, out)
+    if target == running_target:
+        host, library = load_base(exe, offset, size)
+    else:
+        host, library = load_base(find_target_host(target, exe))
+        if library is None:  # a bare host: the .pyc library is the same for every target
+            _, library = load_base(exe, offset, size)
+    return assemble(out, host, library, app)
+
+
+def _check_python() -> None:
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != PYTHON:
+        raise GaleError("PACK", "pack.py must run under CPython %d.%d (this is %s %s) so the "
+                                ".pyc files match the host" % (*PYTHON, sys.implementation.name,
+                                                               sys.version.split()[0]))
+
+
+def build(args) -> dict:
+    _check_python()
+    host, _ = load_base(args.host)
+    entries = {}
+    add_tree(entries, args.stdlib, "", stdlib_skip(args.exclude_stdlib))
+    for extra in args.stdlib_extra:
+        if os.path.isdir(extra):
+            add_tree(entries, extra, "", lambda rel, is_dir: rel.endswith(_BINARY_SUFFIXES))
+        else:
+            name = os.path.basename(extra)
+            data = _read(extra)
+            if name.endswith(".py"):
+                entries[name[:-3] + ".pyc"] = compile_source(data, name)
+            else:
+                entries[name] = data
+    # The self-test build also carries Tornado's sources: its suite reads
+    # them (api_test) and checks source lines in tracebacks (testing_test).
+    keep = (lambda rel: rel.startswith("tornado/")) if args.include_tornado_tests else None
+    for lib in args.lib:
+        add_tree(entries, lib, "", lib_skip(args.include_tornado_tests), keep)
+    app = collect_app(args.app, args.name, args.out) if args.app else None
+    return assemble(args.out, host, entries, app, args.name or "gale")
+
+
+def pack_onto(args) -> dict:
+    _check_python()
+    app = collect_app(args.appdir, args.name, args.out)
+    host, library = load_base(args.base)
+    if library is None:
+        raise GaleError("PACK", f"{args.base} carries no payload to take the library from")
+    return assemble(args.out, host, library, app)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pack.py", description="Build Gale executables.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="host + stdlib + libraries (+ app) -> executable")
+    b.add_argument("--host", required=True)
+    b.add_argument("--stdlib", required=True)
+    b.add_argument("--stdlib-extra", action="append", default=[])
+    b.add_argument("--lib", action="append", default=[], required=True)
+    b.add_argument("--exclude-stdlib", action="append", default=[])
+    b.add_argument("--include-tornado-tests", action="store_true")
+    b.add_argument("--app")
+    b.add_argument("--name")
+    b.add_argument("-o", "--out", required=True)
+    b.set_defaults(func=build)
+    a = sub.add_parser("app", help="an app onto an existing gale executable")
+    a.add_argument("appdir")
+    a.add_argument("--base", required=True)
+    a.add_argument("--name")
+    a.add_argument("-o", "--out", required=True)
+    a.set_defaults(func=pack_onto)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        info = args.func(args)
+    except GaleError as exc:
+        print(f"pack.py: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {info['out']} ({info['name']}: {info['entries']} entries, "
+          f"payload {info['payload']} bytes, {info['size']} bytes in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: MIT
+"""Extracts the payload's data files once, into a per-app cache.
+
+Code runs from the zip, but templates, static files and other data must be
+real files next to where ``__file__`` says the code is. At start-up the
+non-code files under each extraction root in the manifest are extracted, once
+per payload digest, to
+
+    <cache root>/<name>/<digest[:16]>/     (paths.cache_root())
+
+Each file is checked against its SHA-256 from the manifest. Extraction goes
+into a temporary folder that is renamed into place, so concurrent starts are
+safe: the first rename wins and the others use its result. A marker file
+records completion; later starts only check it and the files' sizes. Other
+digests' folders of the same app that have not been used for a day are
+removed after a new extraction. If the cache is not writable, a per-user
+temporary folder is used instead, with a warning.
+
+Then importer.PayloadFinder makes the modules' ``__file__`` point there.
+"""
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipimport
+
+from gale import paths, payload
+from gale.errors import GaleError
+from gale.importer import PayloadFinder
+
+log = logging.getLogger("gale")
+
+MARKER = ".gale-complete"
+PRUNE_AFTER = 24 * 3600  # seconds since a digest folder was last used
+_DIGEST_DIR = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclasses.dataclass
+class Resources:
+    """What start-up learnt from the payload's manifest."""
+
+    name: str
+    config_text: str
+    extract_dir: str | None
+
+    @property
+    def app_dir(self) -> str | None:
+        """The extracted app folder: base for the packed gale.toml's paths."""
+        return os.path.join(self.extract_dir, "app") if self.extract_dir else None
+
+
+_active = None
+
+
+def local_rel(zip_path: str) -> str:
+    """Where zip path `zip_path` goes inside the extraction folder."""
+    parts = zip_path.split("/")
+    if (".." in parts or os.path.isabs(zip_path) or os.path.splitdrive(zip_path)[0]
+            or (os.sep == "\\" and "\\" in zip_path)):
+        raise GaleError("PAYLOAD", f"payload path {zip_path!r} points outside its folder")
+    if zip_path == payload.APP_DIR or zip_path.startswith(payload.APP_DIR + "/"):
+        return "app" + zip_path[len(payload.APP_DIR):]
+    return zip_path
+
+
+def read_manifest(exe: str) -> dict:
+    try:
+        raw = zipimport.zipimporter(exe).get_data(payload.MANIFEST)
+    except zipimport.ZipImportError:
+        raise GaleError("PAYLOAD", f"{exe} carries no readable payload") from None
+    except OSError:
+        raise GaleError("PAYLOAD", f"the payload of {exe} has no {payload.MANIFEST}") from None
+    try:
+        manifest = json.loads(raw)
+        ok = (manifest.get("format") == payload.MANIFEST_FORMAT
+              and isinstance(manifest.get("name"), str)
+              and isinstance(manifest.get("resources"), list))
+    except (ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise GaleError("PAYLOAD", f"the payload manifest of {exe} is damaged or of another format")
+    return manifest
+
+
+def activate(exe: str | None = None, digest: str | None = None) -> Resources:
+    """Extracts the data files if needed and installs the finder (once per process)."""
+    global _active
+    if _active is not None:
+        return _active
+    if exe is None:
+        from gale import _native
+
+        exe, digest = _native.executable, _native.payload_digest
+    manifest = read_manifest(exe)
+    roots = manifest.get("extract") or []
+    extract_dir = None
+    if roots:
+        extract_dir = _extract(exe, digest, manifest)
+        PayloadFinder(exe, extract_dir, roots).install()
+    _active = Resources(manifest["name"], manifest.get("config") or "", extract_dir)
+    return _active
+
+
+def _temp_parent(name: str) -> str:
+    """A per-user folder under the system temp dir that only this user owns."""
+    user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    base = os.path.join(tempfile.gettempdir(), f"gale-{user}")
+    os.makedirs(base, mode=0o700, exist_ok=True)
+    if hasattr(os, "getuid"):
+        st = os.lstat(base)
+        if st.st_uid != os.getuid() or not os.path.isdir(base) or os.path.islink(base):
+            raise OSError(f"{base} belongs to someone else")
+    return os.path.join(base, "apps", name)
+
+
+def _extract(exe: str, digest: str, manifest: dict) -> str:
+    key = (digest or "0" * 16)[:16].lower()
+    name = manifest["name"]
+    primary = os.path.join(paths.cache_root(), name)
+    try:
+        return _extract_into(primary, key, digest, exe, manifest)
+    except OSError as exc:
+        log.warning("cannot use the resource cache %s (%s); using a temporary folder",
+                    primary, exc.strerror or exc)
+    try:
+        return _extract_into(_temp_parent(name), key, digest, exe, manifest)
+    except OSError as exc:
+        raise GaleError("DATA", f"cannot extract the app's files: {exc.strerror or exc}") from None
+
+
+def _is_complete(folder: str, digest: str, manifest: dict) -> bool:
+    try:
+        with open(os.path.join(folder, MARKER), encoding="utf-8") as f:
+            if json.load(f).get("digest") != digest:
+                return False
+        for res in manifest["resources"]:
+            if os.stat(os.path.join(folder, local_rel(res["path"]))).st_size != res["size"]:
+                return False
+    except (OSError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _extract_into(parent: str, key: str, digest: str, exe: str, manifest: dict) -> str:
+    final = os.path.join(parent, key)
+    if _is_complete(final, digest, manifest):
+        try:
+            os.utime(os.path.join(final, MARKER))  # "last used", for pruning
+        except OSError:
+            pass
+        return final
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{key}-", dir=parent)
+    try:
+        _write_files(tmp, exe, manifest)
+        with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as f:
+            json.dump({"digest": digest, "files": len(manifest["resources"])}, f)
+        _publish(tmp, final, digest, manifest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.debug("extracted %d files to %s", len(manifest["resources"]), final)
+    _prune(parent, key)
+    return final
+
+
+def _write_files(folder: str, exe: str, manifest: dict) -> None:
+    importer = zipimport.zipimporter(exe)
+    for path in manifest.get("dirs", []):
+        os.makedirs(os.path.join(folder, local_rel(path)), exist_ok=True)
+    for res in manifest["resources"]:
+        try:
+            data = importer.get_data(res["path"])
+        except OSError:
+            raise GaleError("PAYLOAD", f"payload file {res['path']} is missing") from None
+        if len(data) != res["size"] or hashlib.sha256(data).hexdigest() != res["sha256"]:
+            raise GaleError("PAYLOAD", f"payload file {res['path']} is damaged")
+        target = os.path.join(folder, local_rel(res["path"]))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(data)
+
+
+def _publish(tmp: str, final: str, digest: str, manifest: dict) -> None:
+    """Renames `tmp` to `final`; tolerates another process having done it first."""
+    try:
+        os.rename(tmp, final)
+        return
+    except OSError:
+        if _is_complete(final, digest, manifest):
+            return  # a concurrent start won
+    # `final` exists but is incomplete (files deleted by hand?): replace it.
+    aside = os.path.join(os.path.dirname(final), f".{os.path.basename(final)}.stale-{os.getpid()}")
+    try:
+        os.rename(final, aside)
+    except OSError:
+        pass
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if not _is_complete(final, digest, manifest):
+            raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _prune(parent: str, keep: str) -> None:
+    now = time.time()
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for entry in names:
+        if entry == keep or not (_DIGEST_DIR.match(entry) or entry.startswith(".")):
+            continue
+        folder = os.path.join(parent, entry)
+        try:
+            marker = os.path.join(folder, MARKER)
+            used = os.stat(marker if os.path.exists(marker) else folder).st_mtime
+        except OSError:
+            continue
+        if now - used > PRUNE_AFTER:
+            log.debug("removing old resources %s", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+

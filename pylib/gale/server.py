@@ -1,0 +1,322 @@
+# SPDX-License-Identifier: MIT
+"""Runs the app in one of three ways, and stops it cleanly.
+
+``app = "module:attr"``: Gale owns the server. It builds the Application,
+loads TLS, binds host:port and serves with drain.DrainingHTTPServer. On the
+first stop request it stops accepting, lets requests in flight finish for up
+to drain_timeout seconds, closes the connections and exits 0. A second stop
+request during the drain ends the wait at once: unfinished requests are cut
+off, a warning is logged and the exit code is still 0 (the process did what
+it was asked to do). Two stop requests closer together than DUPLICATE_WINDOW
+count as one: one signal can reach the process twice (directly and through
+its process group, as `timeout` sends it).
+
+``main = "module:function"``: the app owns its servers. An async function
+runs as a task; on the first stop request it is cancelled and given
+drain_timeout seconds to finish (a second request stops waiting). A plain
+function runs like a script.
+
+``script = "server.py"``: runs as ``__main__`` (runpy), in this thread. A
+stop request is delivered as SIGINT, so ``asyncio.run(main())`` cancels its
+main task and ``IOLoop.current().start()`` gets KeyboardInterrupt; either way
+Gale exits 0. SIGTERM is forwarded to whatever handles SIGINT.
+
+`request_stop()` is the one way in for every stop trigger: the POSIX signal
+handlers installed here, and the Windows console and service handlers. It is
+safe to call from any thread.
+"""
+
+import _thread
+import asyncio
+import errno
+import inspect
+import logging
+import runpy
+import signal
+import socket
+import sys
+import threading
+
+from gale import appload
+from gale.errors import GaleError
+
+log = logging.getLogger("gale")
+_stop = None  # the running mode's stop function
+# A second stop request this soon after the first is taken as the same one.
+DUPLICATE_WINDOW = 0.25
+
+
+def request_stop() -> None:
+    """Asks the running app to stop gracefully; a second call stops it now.
+
+    Safe from any thread and from signal handlers; does nothing when no app
+    is running."""
+    stop = _stop
+    if stop is not None:
+        stop()
+
+
+class _AsyncStop:
+    """Stop requests for the modes that run Gale's own event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.requested = asyncio.Event()
+        self.forced = asyncio.Event()
+        self.count = 0
+        self.first = 0.0
+
+    def __call__(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.on_request)
+        except RuntimeError:  # the loop has already closed
+            pass
+
+    def on_request(self) -> None:
+        now = self.loop.time()
+        if self.count and now - self.first < DUPLICATE_WINDOW:
+            return  # one stop delivered twice (e.g. to the process and its group)
+        self.count += 1
+        if self.count == 1:
+            self.first = now
+            log.info("stop requested")
+            self.requested.set()
+        elif not self.forced.is_set():
+            log.warning("second stop request: stopping now")
+            self.forced.set()
+
+
+def _stop_signals() -> list:
+    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+    return [getattr(signal, n) for n in names if hasattr(signal, n)]
+
+
+def _install_async(stop: _AsyncStop):
+    """Routes the stop signals to `stop`; returns a function that undoes it."""
+    global _stop
+    _stop = stop
+    added, replaced = [], []
+    for sig in _stop_signals():
+        try:
+            stop.loop.add_signal_handler(sig, stop.on_request)
+            added.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
+            try:
+                replaced.append((sig, signal.signal(sig, lambda s, f: request_stop())))
+            except ValueError:
+                pass
+
+    def undo() -> None:
+        global _stop
+        _stop = None
+        for sig in added:
+            stop.loop.remove_signal_handler(sig)
+        for sig, old in replaced:
+            signal.signal(sig, old)
+    return undo
+
+
+def tls_context(cert: str | None, key: str | None):
+    if not cert:
+        return None
+    try:
+        import ssl
+    except ImportError as exc:
+        raise GaleError("TLS", f"TLS is not available: {exc}") from None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        # An encrypted key fails here instead of prompting for a pass phrase.
+        ctx.load_cert_chain(cert, key, password=lambda: b"")
+    except ssl.SSLError as exc:
+        text = str(exc.args[1] if len(exc.args) > 1 else exc)
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            why = "the key does not match the certificate"
+        elif "PEM lib" in text:
+            why = "not a PEM certificate and unencrypted key"
+        else:
+            why = text.split(" (_ssl.c:")[0]
+        raise GaleError("TLS", f"cannot load TLS certificate {cert}"
+                               f"{' with key ' + key if key else ''}: {why}") from None
+    except OSError as exc:
+        raise GaleError("TLS", f"cannot load TLS certificate {cert}: "
+                               f"{exc.strerror or exc} ({exc.filename or cert})") from None
+    return ctx
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def bind(host: str, port: int) -> list:
+    """Listening sockets for host:port; ADDRESS error with the cause if not possible."""
+    from tornado.netutil import bind_sockets
+
+    try:
+        return bind_sockets(port, host)
+    except socket.gaierror as exc:
+        raise GaleError("ADDRESS", f"cannot listen on {_hostport(host, port)}: "
+                                   f"unknown host ({exc.strerror})") from None
+    except OSError as exc:
+        reason = {errno.EADDRINUSE: "address already in use",
+                  errno.EACCES: "permission denied",
+                  errno.EADDRNOTAVAIL: "no such address on this machine"}.get(exc.errno)
+        raise GaleError("ADDRESS", f"cannot listen on {_hostport(host, port)}: "
+                                   f"{reason or exc.strerror or exc}") from None
+
+
+def url_for(host: str, port: int, tls: bool) -> str:
+    """The URL a browser on this machine would use."""
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"{'https' if tls else 'http'}://{shown}:{port}/"
+
+
+def _open_browser(url: str) -> None:
+    def run() -> None:
+        try:
+            import webbrowser
+
+            if not webbrowser.open(url):
+                log.warning("no browser could be opened for %s", url)
+        except Exception as exc:
+            log.warning("cannot open a browser: %s", exc)
+    threading.Thread(target=run, name="gale-browser", daemon=True).start()
+
+
+async def _serve_application(cfg, obj, target: str) -> int:
+    stop = _AsyncStop(asyncio.get_running_loop())
+    undo = _install_async(stop)
+    try:
+        ssl_ctx = tls_context(cfg.tls_cert, cfg.tls_key)
+        sockets = bind(cfg.host, cfg.port)
+        try:
+            app = await appload.make_application(obj, target)
+            from gale.drain import DrainingHTTPServer
+
+            server = DrainingHTTPServer(app, ssl_options=ssl_ctx)
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
+        server.add_sockets(sockets)
+        url = url_for(cfg.host, sockets[0].getsockname()[1], ssl_ctx is not None)
+        log.info("Serving %s on %s", cfg.name, url)
+        if cfg.open_browser:
+            _open_browser(url)
+        await stop.requested.wait()
+        log.info("stopping: no longer accepting connections")
+        await server.drain(cfg.drain_timeout, stop.forced)
+    finally:
+        undo()
+    log.info("stopped")
+    return 0
+
+
+async def _run_main_async(cfg, make, what: str) -> int:
+    stop = _AsyncStop(asyncio.get_running_loop())
+    undo = _install_async(stop)
+    try:
+        task = asyncio.ensure_future(make())
+        waiter = asyncio.ensure_future(stop.requested.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if task.done():
+            if not task.cancelled() and task.exception() is not None:
+                _app_crashed(what, task.exception())
+            log.info("%s returned; stopped", what)
+            return 0
+        log.info("stopping %s (waiting up to %gs)", what, cfg.drain_timeout)
+        task.cancel()
+        force = asyncio.ensure_future(stop.forced.wait())
+        await asyncio.wait({task, force}, timeout=cfg.drain_timeout,
+                           return_when=asyncio.FIRST_COMPLETED)
+        force.cancel()
+        if not task.done():
+            log.warning("%s did not finish in time; leaving it", what)
+        elif not task.cancelled() and task.exception() is not None:
+            log.warning("%s failed while stopping", what, exc_info=task.exception())
+    finally:
+        undo()
+    log.info("stopped")
+    return 0
+
+
+def _app_crashed(what: str, exc: BaseException):
+    log.error("%s raised an exception", what, exc_info=exc)
+    raise GaleError("APP", f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _forward_to_sigint(signum, frame) -> None:
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
+
+
+def _exit_status(code) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _run_blocking(cfg, call, what: str) -> int:
+    """Runs `call` in this thread; stop requests arrive as SIGINT."""
+    global _stop
+    _stop = lambda: _thread.interrupt_main(signal.SIGINT)  # noqa: E731
+    old_term = None
+    if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _forward_to_sigint)
+    try:
+        result = call()
+    except KeyboardInterrupt:
+        log.info("stopped")
+        return 0
+    except SystemExit as exc:
+        return _exit_status(exc.code)
+    except Exception as exc:
+        _app_crashed(what, exc)
+    finally:
+        _stop = None
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+    if inspect.isawaitable(result):  # a plain function that returned a coroutine
+        return _run_async(_run_main_async(cfg, lambda: result, what))
+    log.info("%s returned; stopped", what)
+    return 0
+
+
+def _run_async(coro) -> int:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        log.info("stopped")
+        return 0
+    except SystemExit as exc:
+        return _exit_status(exc.code)
+
+
+def serve_app(cfg, obj, target: str) -> int:
+    """``app =``: serve the Application until a stop request, then drain."""
+    return _run_async(_serve_application(cfg, obj, target))
+
+
+def run_main(cfg, fn, target: str) -> int:
+    """``main =``: run the app's own entry point."""
+    what = f"main {target}"
+    log.info("Running %s (%s)", cfg.name, what)
+    if inspect.iscoroutinefunction(fn):
+        return _run_async(_run_main_async(cfg, fn, what))
+    return _run_blocking(cfg, fn, what)
+
+
+def run_script(cfg, module_name: str, path: str) -> int:
+    """``script =``: run the app's script as ``__main__``."""
+    what = f"script {path}"
+    log.info("Running %s (%s)", cfg.name, what)
+    return _run_blocking(
+        cfg, lambda: runpy.run_module(module_name, run_name="__main__", alter_sys=True), what)
