@@ -10,6 +10,7 @@
 #define _FILE_OFFSET_BITS 64
 #endif
 #include "payload.h"
+#include "platform.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ int gale_payload_locate(const char *path, struct gale_payload *out)
     unsigned char *buf = NULL;
     int rc = -1, saved;
 
-    f = fopen(path, "rb");
+    f = gale_platform_fopen(path, "rb");
     if (f == NULL)
         return -1;
 #ifdef _WIN32

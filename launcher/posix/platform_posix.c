@@ -41,6 +41,11 @@ char *gale_platform_exe_path(void)
     }
 }
 
+FILE *gale_platform_fopen(const char *path, const char *mode)
+{
+    return fopen(path, mode);
+}
+
 int gale_platform_setenv(const char *name, const char *value)
 {
     return setenv(name, value, 1);
