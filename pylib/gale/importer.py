@@ -20,6 +20,7 @@ still lists the modules.
 import os
 import sys
 import zipimport
+from importlib._bootstrap_external import _NamespacePath  # what PathFinder uses
 from importlib.machinery import ModuleSpec
 from importlib.resources.readers import FileReader
 
@@ -149,7 +150,10 @@ class PayloadFinder:
         package_dir = os.path.join(local_dir, leaf)
         if found.loader is None:  # a folder without __init__: namespace package
             spec = ModuleSpec(fullname, None, is_package=True)
-            spec.submodule_search_locations = [package_dir]
+            # As PathFinder does: importlib.resources' NamespaceReader accepts
+            # only a _NamespacePath, not a plain list.
+            spec.submodule_search_locations = _NamespacePath(
+                fullname, [package_dir], lambda name, path: self.find_spec(name, path))
             self._packages[fullname] = root
             return spec
         is_package = found.submodule_search_locations is not None

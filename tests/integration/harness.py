@@ -7,7 +7,10 @@ tests talk to over 127.0.0.1. Every process a test starts is stopped by PID
 when the test ends; output is captured through pipes.
 """
 
+import codecs
+import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -22,6 +25,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def get(url, **kw):
+    """(status, body) of a GET; `kw` goes to urlopen (e.g. context=)."""
+    with urllib.request.urlopen(url, timeout=30, **kw) as r:
+        return r.status, r.read()
+
+
+def exit_codes(host) -> dict:
+    """The exit-code table as the executable names it (name -> number)."""
+    out = host.run("python", "-c", "import _gale, json; print(json.dumps(_gale.exit_codes))")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def one_error_line(stderr):
+    """The single `gale: error: ...` line of `stderr`; fails if there is not
+    exactly one, or if a traceback was printed."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("gale: error: ")]
+    assert len(errors) == 1, stderr
+    assert "Traceback" not in stderr
+    return errors[0]
 
 
 class Process:
@@ -54,6 +80,21 @@ class Process:
             self.popen.kill()
             self.wait(10)
             raise
+
+    def wait_stderr(self, text: str, timeout=START_TIMEOUT) -> None:
+        """Reads stderr (kept in self.stderr) until it contains text, or fails
+        with the output."""
+        fd = self.popen.stderr.fileno()
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr:
+            left = deadline - time.monotonic()
+            ready = left > 0 and select.select([fd], [], [], left)[0]
+            chunk = os.read(fd, 65536) if ready else b""
+            if not chunk:
+                why = "exited" if ready else f"still running after {timeout}s"
+                raise AssertionError(f"{why} without {text!r} on stderr:\n{self.stderr}")
+            self.stderr += decoder.decode(chunk)
 
     def wait_http(self, url: str, timeout=START_TIMEOUT, context=None) -> None:
         """Polls until url answers (any HTTP status), or fails with the output."""

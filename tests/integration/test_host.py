@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from harness import exit_codes
+
 # The issue's list: all must be built into the interpreter.
 REQUIRED_BUILTINS = """
 _socket select _asyncio _ssl _hashlib zlib _sqlite3 _json _struct math cmath
@@ -110,10 +112,11 @@ def test_help(host):
 
 
 def test_usage_error(host):
+    usage = exit_codes(host)["USAGE"]
     out = host.run("serve", "--port", "notanumber")
-    assert out.returncode == 2, out.stderr
+    assert out.returncode == usage, out.stderr
     assert out.stderr.strip().startswith("gale: error: ")
-    assert host.run("frobnicate").returncode == 2
+    assert host.run("frobnicate").returncode == usage
 
 
 def test_readme_lists_the_exit_codes(host, source_dir):
@@ -126,7 +129,7 @@ def test_readme_lists_the_exit_codes(host, source_dir):
 
 
 def test_missing_or_damaged_payload(host, tmp_path):
-    payload_code = 7
+    payload_code = exit_codes(host)["PAYLOAD"]
     bare = os.path.join(os.path.dirname(host.exe), "gale-host")
     out = host.run("--version", exe=bare)
     assert out.returncode == payload_code

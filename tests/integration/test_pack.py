@@ -2,14 +2,8 @@
 """gale pack: new executables from app folders, with no compiler involved."""
 
 import os
-import urllib.request
 
-from harness import free_port
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return r.status, r.read()
+from harness import exit_codes, free_port, get
 
 
 def test_packed_example_serves(host, source_dir, tmp_path):
@@ -63,14 +57,15 @@ def test_plain_tornado_app_finds_its_files(host, source_dir, tmp_path):
 def test_pack_errors_leave_nothing_behind(host, tmp_path):
     out_exe = tmp_path / "never"
     out = host.run("pack", str(tmp_path / "missing"), "-o", str(out_exe))
-    assert out.returncode in (3, 9), out.stderr
+    codes = exit_codes(host)
+    assert out.returncode in (codes["CONFIG"], codes["PACK"]), out.stderr
     assert out.stderr.startswith("gale: error: ") and out.stderr.count("\n") == 1
     assert not out_exe.exists()
 
     empty = tmp_path / "empty"
     empty.mkdir()
     out = host.run("pack", str(empty), "-o", str(out_exe))
-    assert out.returncode in (3, 9), out.stderr
+    assert out.returncode in (codes["CONFIG"], codes["PACK"]), out.stderr
     assert not out_exe.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(("never", ".never"))]
 

@@ -16,12 +16,7 @@ import pytest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
 
-from harness import free_port
-
-
-def get(url, **kw):
-    with urllib.request.urlopen(url, timeout=30, **kw) as r:
-        return r.status, r.read()
+from harness import exit_codes, free_port, get, one_error_line
 
 
 def test_get_root_returns_page_and_static(host):
@@ -97,20 +92,6 @@ def test_sigterm_drains_slow_request(host):
     assert result.get("reply") == (200, b"done"), (result, proc.stderr)
     assert code == 0, proc.stderr
     assert "drain" in proc.stderr.lower()
-
-
-def exit_codes(host):
-    out = host.run("python", "-c", "import _gale, json; print(json.dumps(_gale.exit_codes))")
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
-def one_error_line(stderr):
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("gale: error: ")]
-    assert len(errors) == 1, stderr
-    assert "Traceback" not in stderr
-    return errors[0]
 
 
 def test_port_in_use(host):
