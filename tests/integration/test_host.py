@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 
-import pytest
 
 from harness import exit_codes
 
