@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 
-
 from harness import exit_codes
 
 # The list: all must be built into the interpreter.
