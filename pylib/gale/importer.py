@@ -22,9 +22,8 @@ import sys
 import zipimport
 from importlib._bootstrap_external import _NamespacePath  # what PathFinder uses
 from importlib.machinery import ModuleSpec
-from importlib.resources.readers import FileReader
 
-from gale.payload import APP_DIR
+from gale.layout import APP_DIR
 
 try:
     from _imp import _fix_co_filename
@@ -87,7 +86,11 @@ class PayloadLoader:
 
     def get_resource_reader(self, fullname: str):
         # importlib.resources.files(pkg) then reads the extracted folder.
-        return FileReader(self) if self._is_package else None
+        if not self._is_package:
+            return None
+        from importlib.resources.readers import FileReader  # costly; rarely needed
+
+        return FileReader(self)
 
 
 class PayloadFinder:

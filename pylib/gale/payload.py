@@ -29,19 +29,18 @@ import struct
 import tempfile
 import zipfile
 
+from gale.layout import APP_DIR, MANIFEST, MANIFEST_FORMAT, META_DIR  # noqa: F401 (re-exported)
+
 MAGIC = b"GALEPAY1"
 TRAILER = struct.Struct("<8sQQ32s")
 TRAILER_SIZE = TRAILER.size  # 56
 EOCD_SIG = b"PK\x05\x06"
 EOCD_SIZE = 22
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-APP_DIR = "__gale_app__"
-META_DIR = "__gale__"
-MANIFEST = f"{META_DIR}/manifest.json"
-MANIFEST_FORMAT = 1
 # How far back from the end of a file to look for the trailer: room for an
-# Authenticode certificate table after the zip.
-_SEARCH_TAIL = 4 << 20
+# Authenticode certificate table after the zip. The same as the launcher's
+# GALE_PAYLOAD_SCAN (launcher/payload.h), so both accept the same files.
+_SEARCH_TAIL = 1 << 20
 
 
 class PayloadError(Exception):

@@ -19,35 +19,40 @@ temporary folder is used instead, with a warning.
 Then importer.PayloadFinder makes the modules' ``__file__`` point there.
 """
 
-import dataclasses
-import hashlib
 import json
-import logging
 import os
-import re
-import shutil
-import tempfile
-import time
 import zipimport
 
-from gale import paths, payload
+from gale import layout, paths
 from gale.errors import GaleError
 from gale.importer import PayloadFinder
 
-log = logging.getLogger("gale")
+# Start-up cost matters here (`gale python -c pass` runs this), so modules
+# needed only to extract or to warn are imported where they are used.
 
 MARKER = ".gale-complete"
 PRUNE_AFTER = 24 * 3600  # seconds since a digest folder was last used
-_DIGEST_DIR = re.compile(r"^[0-9a-f]{16}$")
 
 
-@dataclasses.dataclass
+def _log():
+    import logging
+
+    return logging.getLogger("gale")
+
+
+def _is_digest_dir(name: str) -> bool:
+    return len(name) == 16 and all(c in "0123456789abcdef" for c in name)
+
+
 class Resources:
     """What start-up learnt from the payload's manifest."""
 
-    name: str
-    config_text: str
-    extract_dir: str | None
+    __slots__ = ("name", "config_text", "extract_dir")
+
+    def __init__(self, name: str, config_text: str, extract_dir: str | None):
+        self.name = name
+        self.config_text = config_text
+        self.extract_dir = extract_dir
 
     @property
     def app_dir(self) -> str | None:
@@ -64,21 +69,21 @@ def local_rel(zip_path: str) -> str:
     if (".." in parts or os.path.isabs(zip_path) or os.path.splitdrive(zip_path)[0]
             or (os.sep == "\\" and "\\" in zip_path)):
         raise GaleError("PAYLOAD", f"payload path {zip_path!r} points outside its folder")
-    if zip_path == payload.APP_DIR or zip_path.startswith(payload.APP_DIR + "/"):
-        return "app" + zip_path[len(payload.APP_DIR):]
+    if zip_path == layout.APP_DIR or zip_path.startswith(layout.APP_DIR + "/"):
+        return "app" + zip_path[len(layout.APP_DIR):]
     return zip_path
 
 
 def read_manifest(exe: str) -> dict:
     try:
-        raw = zipimport.zipimporter(exe).get_data(payload.MANIFEST)
+        raw = zipimport.zipimporter(exe).get_data(layout.MANIFEST)
     except zipimport.ZipImportError:
         raise GaleError("PAYLOAD", f"{exe} carries no readable payload") from None
     except OSError:
-        raise GaleError("PAYLOAD", f"the payload of {exe} has no {payload.MANIFEST}") from None
+        raise GaleError("PAYLOAD", f"the payload of {exe} has no {layout.MANIFEST}") from None
     try:
         manifest = json.loads(raw)
-        ok = (manifest.get("format") == payload.MANIFEST_FORMAT
+        ok = (manifest.get("format") == layout.MANIFEST_FORMAT
               and isinstance(manifest.get("name"), str)
               and isinstance(manifest.get("resources"), list))
     except (ValueError, AttributeError):
@@ -109,6 +114,8 @@ def activate(exe: str | None = None, digest: str | None = None) -> Resources:
 
 def _temp_parent(name: str) -> str:
     """A per-user folder under the system temp dir that only this user owns."""
+    import tempfile
+
     user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
     base = os.path.join(tempfile.gettempdir(), f"gale-{user}")
     os.makedirs(base, mode=0o700, exist_ok=True)
@@ -126,8 +133,8 @@ def _extract(exe: str, digest: str, manifest: dict) -> str:
     try:
         return _extract_into(primary, key, digest, exe, manifest)
     except OSError as exc:
-        log.warning("cannot use the resource cache %s (%s); using a temporary folder",
-                    primary, exc.strerror or exc)
+        _log().warning("cannot use the resource cache %s (%s); using a temporary folder",
+                       primary, exc.strerror or exc)
     try:
         return _extract_into(_temp_parent(name), key, digest, exe, manifest)
     except OSError as exc:
@@ -155,6 +162,9 @@ def _extract_into(parent: str, key: str, digest: str, exe: str, manifest: dict) 
         except OSError:
             pass
         return final
+    import shutil
+    import tempfile
+
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{key}-", dir=parent)
     try:
@@ -164,12 +174,14 @@ def _extract_into(parent: str, key: str, digest: str, exe: str, manifest: dict) 
         _publish(tmp, final, digest, manifest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log.debug("extracted %d files to %s", len(manifest["resources"]), final)
+    _log().debug("extracted %d files to %s", len(manifest["resources"]), final)
     _prune(parent, key)
     return final
 
 
 def _write_files(folder: str, exe: str, manifest: dict) -> None:
+    import hashlib
+
     importer = zipimport.zipimporter(exe)
     for path in manifest.get("dirs", []):
         os.makedirs(os.path.join(folder, local_rel(path)), exist_ok=True)
@@ -188,6 +200,8 @@ def _write_files(folder: str, exe: str, manifest: dict) -> None:
 
 def _publish(tmp: str, final: str, digest: str, manifest: dict) -> None:
     """Renames `tmp` to `final`; tolerates another process having done it first."""
+    import shutil
+
     try:
         os.rename(tmp, final)
         return
@@ -209,13 +223,16 @@ def _publish(tmp: str, final: str, digest: str, manifest: dict) -> None:
 
 
 def _prune(parent: str, keep: str) -> None:
+    import shutil
+    import time
+
     now = time.time()
     try:
         names = os.listdir(parent)
     except OSError:
         return
     for entry in names:
-        if entry == keep or not (_DIGEST_DIR.match(entry) or entry.startswith(".")):
+        if entry == keep or not (_is_digest_dir(entry) or entry.startswith(".")):
             continue
         folder = os.path.join(parent, entry)
         try:
@@ -224,6 +241,6 @@ def _prune(parent: str, keep: str) -> None:
         except OSError:
             continue
         if now - used > PRUNE_AFTER:
-            log.debug("removing old resources %s", folder)
+            _log().debug("removing old resources %s", folder)
             shutil.rmtree(folder, ignore_errors=True)
 
