@@ -3,8 +3,9 @@
 #
 # Installs what building and testing Gale needs on a fresh Debian 12 machine:
 # Debian packages (as root, through apt) and a Python venv with the test
-# tools, kept in the cache outside the clone. Safe to run again: it installs
-# only what is missing. Prints the venv's path on its last line.
+# tools and zig (for the Windows cross builds), kept in the cache outside
+# the clone. Safe to run again: it installs only what is missing. Prints the
+# venv's path on its last line.
 #
 # Environment: GALE_CACHE (as in cmake/thirdparty.sh).
 set -euo pipefail
@@ -43,5 +44,15 @@ if [ ! -x "$venv/bin/pytest" ]; then
     mkdir -p "$cache"
     python3 -m venv "$venv" >&2
     "$venv/bin/python" -m pip install --quiet -r "$req" >&2
+fi
+
+# zig cross-compiles the Windows targets (cmake/zig/ finds it in this venv).
+# It is installed on its own, not through the requirements, so the venv's
+# key and the test tools stay as they are.
+zig_pin=ziglang==0.17.1
+if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("ziglang"))' 2>/dev/null)" \
+        != "${zig_pin#*==}" ]; then
+    echo "setup-host: installing $zig_pin into $venv" >&2
+    "$venv/bin/python" -m pip install --quiet "$zig_pin" >&2
 fi
 echo "$venv"

@@ -9,7 +9,8 @@
 #
 #   cmake/thirdparty.sh TARGET [OUTFILE]
 #
-# TARGET is linux-x86_64 (the Windows targets arrive with their toolchains).
+# TARGET is linux-x86_64, win-x64 or win-arm64 (cross-built with zig through
+# cmake/zig/; their CPython is not built here yet).
 # OUTFILE receives CMake `set()` lines naming what was built.
 #
 # Environment:
@@ -17,6 +18,8 @@
 #   GALE_SOURCES  a local folder holding the pinned tarballs by file name;
 #                 used before any download, and still checked by SHA-256
 #   GALE_JOBS     parallel jobs (default: 2)
+#   GALE_ZIG      the zig executable for the Windows targets (default: the
+#                 one in the venv cmake/setup-host.sh makes)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -195,9 +198,149 @@ cpython_link_libs() {
     printf '%s' "${out[*]}"
 }
 
+# --- Windows (win-x64, win-arm64): cross-built with zig -----------------------
+# The compilers are cmake/zig/'s wrappers, the same ones the CMake toolchain
+# files name; they find zig themselves (GALE_ZIG, else setup-host's venv).
+# Every recipe's key names the zig version and target, so a new zig
+# rebuilds. Libraries are static; the CRT is UCRT (zig's default for
+# *-windows-gnu). See docs/windows-toolchain.md.
+
+# win_tools: sets ZIG_TARGET, ZIG_VERSION, OPENSSL_TARGET and the tool
+# paths for $target.
+win_tools() {
+    case "$target" in
+        win-x64)   ZIG_TARGET=x86_64-windows-gnu  OPENSSL_TARGET=mingw-gale-x86_64 ;;
+        win-arm64) ZIG_TARGET=aarch64-windows-gnu OPENSSL_TARGET=mingw-gale-aarch64 ;;
+    esac
+    ZIG_VERSION=$("$here/zig/zig" version) \
+        || die "zig not found: run cmake/setup-host.sh or set GALE_ZIG"
+    local t="$here/zig/$ZIG_TARGET"
+    WIN_CC=$t-cc WIN_AR=$t-ar WIN_RANLIB=$t-ranlib WIN_RC=$t-rc
+}
+
+# win_key NAME RECIPE...: stamp_key with zig as the compiler.
+win_key() { CC=$WIN_CC stamp_key "$@" "zig $ZIG_VERSION $ZIG_TARGET"; }
+
+# zlib: Debian's tarball drops win32/ (and with it Makefile.gcc), and the
+# Unix configure script does not cross to Windows, so the library's sources
+# (every .c at the top level) are compiled directly. zconf.h as shipped is
+# right for Windows.
+build_zlib_win() {
+    local recipe="zlib static win -O2 v1" key dir
+    key=$(win_key zlib "$recipe"); dir="$cache/build/$target/zlib-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building zlib for $target ($dir)"
+        unpack "$(fetch zlib)" "$dir/src"
+        (cd "$dir/src" && printf '%s\n' *.c | sed 's/\.c$//' \
+            | xargs -P "$jobs" -I{} "$WIN_CC" -O2 -c {}.c -o {}.o \
+            && "$WIN_AR" rcs libz.a ./*.o) >&2 || die "zlib build for $target failed"
+        mkdir -p "$dir/install/include" "$dir/install/lib"
+        cp "$dir/src/zlib.h" "$dir/src/zconf.h" "$dir/install/include/"
+        cp "$dir/src/libz.a" "$dir/install/lib/"
+        rm -rf "$dir/src"; touch "$dir/.done"
+    fi
+    ZLIB_DIR=$dir/install
+}
+
+# sqlite_amalgamation: the generated sqlite3.c and sqlite3.h are the same for
+# every platform, so they are made once (with the host's cc and tclsh) and
+# shared by the Windows targets.
+sqlite_amalgamation() {
+    local dir; dir="$cache/build/sqlite-amalgamation-$(pin sqlite 5 | cut -c1-16)"
+    if [ ! -f "$dir/.done" ]; then
+        log "generating the SQLite amalgamation ($dir)"
+        unpack "$(fetch sqlite)" "$dir/src"
+        (cd "$dir/src" && env -u CC ./configure --disable-tcl --disable-shared >&2 \
+            && make sqlite3.c >&2) || die "SQLite amalgamation failed (is tclsh installed?)"
+        cp "$dir/src/sqlite3.c" "$dir/src/sqlite3.h" "$dir/"
+        rm -rf "$dir/src"; touch "$dir/.done"
+    fi
+    SQLITE_AMALGAMATION=$dir
+}
+
+build_sqlite_win() {
+    local recipe="sqlite amalgamation win $SQLITE_DEFS -O2 v1" key dir
+    key=$(win_key sqlite "$recipe"); dir="$cache/build/$target/sqlite-$key"
+    if [ ! -f "$dir/.done" ]; then
+        sqlite_amalgamation
+        log "building SQLite for $target ($dir)"
+        rm -rf "$dir"; mkdir -p "$dir/install/include" "$dir/install/lib"
+        cp "$SQLITE_AMALGAMATION/sqlite3.h" "$dir/install/include/"
+        # shellcheck disable=SC2086
+        "$WIN_CC" -O2 $SQLITE_DEFS -c "$SQLITE_AMALGAMATION/sqlite3.c" -o "$dir/sqlite3.o" \
+            || die "SQLite build for $target failed"
+        "$WIN_AR" rcs "$dir/install/lib/libsqlite3.a" "$dir/sqlite3.o"
+        rm -f "$dir/sqlite3.o"; touch "$dir/.done"
+    fi
+    SQLITE_DIR=$dir/install
+}
+
+# OpenSSL: libraries only, static, with our own Configure targets
+# (cmake/openssl/50-gale-mingw.conf; upstream has no MinGW ARM64 target).
+# Configure's default OPENSSLDIR is the install prefix: a path on this build
+# machine which, on Windows, means "\root\.cache\..." on the current drive,
+# a place any user can create and plant an openssl.cnf in. The three
+# directories are set to those of official Windows builds (writable only by
+# administrators) through make variables, because Configure, running on
+# Linux, takes C:/... for a relative path and prepends the prefix.
+WIN_OPENSSL_DIRS=(
+    "OPENSSLDIR=C:/Program Files/Common Files/SSL"
+    "ENGINESDIR=C:/Program Files/OpenSSL/lib/engines-3"
+    "MODULESDIR=C:/Program Files/OpenSSL/lib/ossl-modules"
+)
+build_openssl_win() {
+    local conf="$here/openssl/50-gale-mingw.conf"
+    local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso --libdir=lib"
+    local recipe="openssl $opts ${WIN_OPENSSL_DIRS[*]} conf=$(sha_of "$conf") v1" key dir
+    key=$(win_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building OpenSSL for $target ($dir); this takes several minutes"
+        unpack "$(fetch openssl)" "$dir/src"
+        # shellcheck disable=SC2086
+        (cd "$dir/src" && ./Configure --config="$conf" $opts --prefix="$dir/install" \
+                CC="$WIN_CC" AR="$WIN_AR" RANLIB="$WIN_RANLIB" RC="$WIN_RC" >&2 \
+            && make -j"$jobs" build_libs "${WIN_OPENSSL_DIRS[@]}" >&2 \
+            && make install_dev "${WIN_OPENSSL_DIRS[@]}" >&2) \
+            || die "OpenSSL build for $target failed"
+        rm -rf "$dir/src"; touch "$dir/.done"
+    fi
+    OPENSSL_DIR=$dir/install
+}
+
+# >>> HOOK: build_cpython_windows >>>
+# CPython for the Windows targets is built by the separate CMake project in
+# cmake/cpython/ (written elsewhere). Its driver belongs here, as a function
+# `build_cpython_windows` that
+#   - configures cmake/cpython/ with -DCMAKE_TOOLCHAIN_FILE=
+#     "$here/toolchains/zig-$ZIG_TARGET.cmake", handing it ZLIB_DIR,
+#     SQLITE_DIR and OPENSSL_DIR;
+#   - builds in "$cache/build/$target/cpython-$(win_key cpython "$recipe")"
+#     with -j"$jobs", touching .done at the end like the recipes above;
+#   - sets CPYTHON_DIR (and its link list) for the outfile below.
+# It is called from the win-* branch at the end of this file.
+# <<< HOOK: build_cpython_windows <<<
+
 case "$target" in
     linux-x86_64) ;;
-    *) die "unknown target '$target' (known: linux-x86_64)" ;;
+    win-x64|win-arm64)
+        win_tools
+        build_zlib_win
+        build_sqlite_win
+        build_openssl_win
+        # HOOK: call build_cpython_windows here, and add its GALE_CPYTHON_*
+        # lines to the outfile.
+        TORNADO_SDIST=$(fetch tornado)
+        cat > "$outfile" <<EOF
+set(GALE_ZIG_TARGET "$ZIG_TARGET")
+set(GALE_ZIG_VERSION "$ZIG_VERSION")
+set(GALE_ZLIB_DIR "$ZLIB_DIR")
+set(GALE_SQLITE_DIR "$SQLITE_DIR")
+set(GALE_OPENSSL_DIR "$OPENSSL_DIR")
+set(GALE_TORNADO_SDIST "$TORNADO_SDIST")
+set(GALE_TORNADO_SDIST_SHA "$(pin tornado 5)")
+EOF
+        exit 0 ;;
+    *) die "unknown target '$target' (known: linux-x86_64 win-x64 win-arm64)" ;;
 esac
 
 build_zlib
