@@ -160,7 +160,7 @@ build_openssl() {
 CPYTHON_OFF="_tkinter _curses _curses_panel readline _dbm _gdbm _testcapi _testlimitedcapi _testinternalcapi _testbuffer _testimportmultiple _testmultiphase _testsinglephase _testexternalinspection _xxtestfuzz xxlimited xxlimited_35 xxsubtype _ctypes_test"
 build_cpython() {
     local libdir=/usr/lib/x86_64-linux-gnu
-    local recipe="cpython static MODULE_BUILDTYPE=static off=[$CPYTHON_OFF] zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR v1"
+    local recipe="cpython static MODULE_BUILDTYPE=static off=[$CPYTHON_OFF] zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR v2"
     local key dir off=()
     key=$(stamp_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     for m in $CPYTHON_OFF; do off+=("py_cv_module_$m=n/a"); done
@@ -171,11 +171,18 @@ build_cpython() {
             --disable-shared --without-ensurepip --disable-test-modules \
             --with-openssl="$OPENSSL_DIR" --with-openssl-rpath=no \
             "${off[@]}" \
-            ZLIB_CFLAGS="-I$ZLIB_DIR/include" ZLIB_LIBS="$ZLIB_DIR/lib/libz.a" \
-            LIBSQLITE3_CFLAGS="-I$SQLITE_DIR/include" LIBSQLITE3_LIBS="$SQLITE_DIR/lib/libsqlite3.a -lm" \
+            ZLIB_CFLAGS="-I$ZLIB_DIR/include" ZLIB_LIBS="-L$ZLIB_DIR/lib -lz" \
+            LIBSQLITE3_CFLAGS="-I$SQLITE_DIR/include" LIBSQLITE3_LIBS="-L$SQLITE_DIR/lib -lsqlite3 -lm" \
             BZIP2_LIBS="$libdir/libbz2.a" LIBLZMA_LIBS="$libdir/liblzma.a" \
             LIBFFI_LIBS="$libdir/libffi.a" LIBUUID_LIBS="$libdir/libuuid.a" >&2 \
             && make -j"$jobs" >&2)
+        # configure does not stop when a module's library is not found; we
+        # do. (Its AC_CHECK_LIB probes link with a bare -lNAME, which is why
+        # the libraries are given as -L/-l above: only our .a files sit in
+        # those folders, so the link stays static.)
+        local missing
+        missing=$(sed -n 's/^MODULE_\(.*\)_STATE=missing$/\1/p' "$dir/src/Makefile" | tr '\n' ' ')
+        [ -z "$missing" ] || die "CPython modules not built (their libraries were not found): $missing"
         # The exact libraries the static modules need, as CPython's own link
         # of `python` uses them.
         (cd "$dir/src" && printf 'gale-print-libs:\n\t@echo $(LIBS) $(MODLIBS) $(SYSLIBS)\n' \
@@ -203,7 +210,8 @@ cpython_link_libs() {
 # files name; they find zig themselves (GALE_ZIG, else setup-host's venv).
 # Every recipe's key names the zig version and target, so a new zig
 # rebuilds. Libraries are static; the CRT is UCRT (zig's default for
-# *-windows-gnu). See docs/windows-toolchain.md.
+# *-windows-gnu). Every compile says -g0: zig cc otherwise adds CodeView
+# debug info, which made libcrypto.a 31 MB. See docs/windows-toolchain.md.
 
 # win_tools: sets ZIG_TARGET, ZIG_VERSION, OPENSSL_TARGET and the tool
 # paths for $target.
@@ -226,13 +234,13 @@ win_key() { CC=$WIN_CC stamp_key "$@" "zig $ZIG_VERSION $ZIG_TARGET"; }
 # (every .c at the top level) are compiled directly. zconf.h as shipped is
 # right for Windows.
 build_zlib_win() {
-    local recipe="zlib static win -O2 v1" key dir
+    local recipe="zlib static win -O2 -g0 v1" key dir
     key=$(win_key zlib "$recipe"); dir="$cache/build/$target/zlib-$key"
     if [ ! -f "$dir/.done" ]; then
         log "building zlib for $target ($dir)"
         unpack "$(fetch zlib)" "$dir/src"
         (cd "$dir/src" && printf '%s\n' *.c | sed 's/\.c$//' \
-            | xargs -P "$jobs" -I{} "$WIN_CC" -O2 -c {}.c -o {}.o \
+            | xargs -P "$jobs" -I{} "$WIN_CC" -O2 -g0 -c {}.c -o {}.o \
             && "$WIN_AR" rcs libz.a ./*.o) >&2 || die "zlib build for $target failed"
         mkdir -p "$dir/install/include" "$dir/install/lib"
         cp "$dir/src/zlib.h" "$dir/src/zconf.h" "$dir/install/include/"
@@ -259,7 +267,7 @@ sqlite_amalgamation() {
 }
 
 build_sqlite_win() {
-    local recipe="sqlite amalgamation win $SQLITE_DEFS -O2 v1" key dir
+    local recipe="sqlite amalgamation win $SQLITE_DEFS -O2 -g0 v1" key dir
     key=$(win_key sqlite "$recipe"); dir="$cache/build/$target/sqlite-$key"
     if [ ! -f "$dir/.done" ]; then
         sqlite_amalgamation
@@ -267,7 +275,7 @@ build_sqlite_win() {
         rm -rf "$dir"; mkdir -p "$dir/install/include" "$dir/install/lib"
         cp "$SQLITE_AMALGAMATION/sqlite3.h" "$dir/install/include/"
         # shellcheck disable=SC2086
-        "$WIN_CC" -O2 $SQLITE_DEFS -c "$SQLITE_AMALGAMATION/sqlite3.c" -o "$dir/sqlite3.o" \
+        "$WIN_CC" -O2 -g0 $SQLITE_DEFS -c "$SQLITE_AMALGAMATION/sqlite3.c" -o "$dir/sqlite3.o" \
             || die "SQLite build for $target failed"
         "$WIN_AR" rcs "$dir/install/lib/libsqlite3.a" "$dir/sqlite3.o"
         rm -f "$dir/sqlite3.o"; touch "$dir/.done"
@@ -290,7 +298,7 @@ WIN_OPENSSL_DIRS=(
 )
 build_openssl_win() {
     local conf="$here/openssl/50-gale-mingw.conf"
-    local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso --libdir=lib"
+    local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso -g0 --libdir=lib"
     local recipe="openssl $opts ${WIN_OPENSSL_DIRS[*]} conf=$(sha_of "$conf") v1" key dir
     key=$(win_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
     if [ ! -f "$dir/.done" ]; then
