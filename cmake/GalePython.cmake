@@ -1,21 +1,34 @@
 # SPDX-License-Identifier: MIT
 #
-# gale::python: the static CPython built by cmake/thirdparty.sh, with every
-# library its built-in modules need, as CPython's own link of `python` uses
-# them. Also GALE_BUILD_PYTHON: that build's interpreter, which runs on the
-# build machine and compiles the payload's .pyc (the same for every target).
-set(GALE_BUILD_PYTHON "${GALE_CPYTHON_DIR}/python")
+# gale::python: the static CPython that cmake/thirdparty.sh built for this
+# target, with every library its built-in modules need. Also:
+#   GALE_BUILD_PYTHON  the linux-x86_64 build's interpreter, which runs on the
+#                      build machine and compiles the payload's .pyc (the
+#                      same for every target: one CPython version)
+#   GALE_STDLIB_DIR    the stdlib the payload carries (the pristine Lib/)
+#   GALE_STDLIB_EXTRA  generated stdlib files to carry too
+#   GALE_TORNADO_LIB   a folder holding only the tornado package
 add_library(gale::python STATIC IMPORTED GLOBAL)
-set_target_properties(gale::python PROPERTIES
-    IMPORTED_LOCATION "${GALE_CPYTHON_DIR}/libpython3.13.a"
-    INTERFACE_INCLUDE_DIRECTORIES "${GALE_CPYTHON_DIR}/Include;${GALE_CPYTHON_DIR}")
-separate_arguments(_py_libs UNIX_COMMAND "${GALE_CPYTHON_LINK_LIBS}")
+if(WIN32)
+    # cmake/cpython's install: libpython3.13.a, headers, and its link list.
+    include("${GALE_CPYTHON_DIR}/gale-cpython.cmake")
+    set_target_properties(gale::python PROPERTIES
+        IMPORTED_LOCATION "${GALE_CPYTHON_LIBRARY}"
+        INTERFACE_INCLUDE_DIRECTORIES "${GALE_CPYTHON_INCLUDE_DIRS}")
+    separate_arguments(_py_libs UNIX_COMMAND "${GALE_CPYTHON_LINK_LIBS}")
+    set(_host_python "${GALE_HOST_CPYTHON_DIR}")
+    set(GALE_STDLIB_EXTRA "")  # Windows' sysconfig has no _sysconfigdata
+else()
+    set_target_properties(gale::python PROPERTIES
+        IMPORTED_LOCATION "${GALE_CPYTHON_DIR}/libpython3.13.a"
+        INTERFACE_INCLUDE_DIRECTORIES "${GALE_CPYTHON_DIR}/Include;${GALE_CPYTHON_DIR}")
+    separate_arguments(_py_libs UNIX_COMMAND "${GALE_CPYTHON_LINK_LIBS}")
+    set(_host_python "${GALE_CPYTHON_DIR}")
+    file(GLOB GALE_STDLIB_EXTRA "${GALE_CPYTHON_DIR}/build/lib.*/_sysconfigdata_*.py")
+endif()
 set_property(TARGET gale::python PROPERTY INTERFACE_LINK_LIBRARIES ${_py_libs})
-
-# The stdlib the payload carries: the source tree's Lib plus the build's
-# generated _sysconfigdata module.
-set(GALE_STDLIB_DIR "${GALE_CPYTHON_DIR}/Lib")
-file(GLOB GALE_STDLIB_EXTRA "${GALE_CPYTHON_DIR}/build/lib.*/_sysconfigdata_*.py")
+set(GALE_BUILD_PYTHON "${_host_python}/python")
+set(GALE_STDLIB_DIR "${_host_python}/Lib")
 
 # Tornado from its sdist, unpacked into the build tree.
 set(GALE_TORNADO_SRC "${CMAKE_BINARY_DIR}/tornado-src")

@@ -315,18 +315,42 @@ build_openssl_win() {
     OPENSSL_DIR=$dir/install
 }
 
-# >>> HOOK: build_cpython_windows >>>
-# CPython for the Windows targets is built by the separate CMake project in
-# cmake/cpython/ (written elsewhere). Its driver belongs here, as a function
-# `build_cpython_windows` that
-#   - configures cmake/cpython/ with -DCMAKE_TOOLCHAIN_FILE=
-#     "$here/toolchains/zig-$ZIG_TARGET.cmake", handing it ZLIB_DIR,
-#     SQLITE_DIR and OPENSSL_DIR;
-#   - builds in "$cache/build/$target/cpython-$(win_key cpython "$recipe")"
-#     with -j"$jobs", touching .done at the end like the recipes above;
-#   - sets CPYTHON_DIR (and its link list) for the outfile below.
-# It is called from the win-* branch at the end of this file.
-# <<< HOOK: build_cpython_windows <<<
+# CPython for the Windows targets: the CMake project in cmake/cpython/ (our
+# patches, config header, module table), cross-built with zig and installed
+# into the cache. It needs the linux-x86_64 build too: its frozen-module
+# headers are platform independent, and its interpreter compiles the
+# payload's .pyc for every target. The key covers every file of that project
+# and of native/cpython/, so editing a patch rebuilds.
+build_cpython_windows() {
+    local out ours recipe key dir
+    out=$(mktemp)
+    GALE_JOBS=$jobs bash "$here/thirdparty.sh" linux-x86_64 "$out" \
+        || die "the linux-x86_64 build, which the Windows targets need, failed"
+    HOST_CPYTHON_DIR=$(sed -n 's/^set(GALE_CPYTHON_DIR "\(.*\)")$/\1/p' "$out")
+    rm -f "$out"
+    ours=$(cd "$here/.." && find cmake/cpython native/cpython -type f -print0 | sort -z \
+        | xargs -0 sha256sum | sha256sum | cut -c1-16)
+    recipe="cpython win project=$ours frozen=$HOST_CPYTHON_DIR zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR v1"
+    key=$(win_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building CPython for $target ($dir); this takes several minutes"
+        unpack "$(fetch cpython)" "$dir/src"
+        rm -rf "$dir/build" "$dir/install"
+        cmake -S "$here/cpython" -B "$dir/build" -G Ninja \
+            -DCMAKE_TOOLCHAIN_FILE="$here/toolchains/zig-$ZIG_TARGET.cmake" \
+            -DCMAKE_BUILD_TYPE=Release -DGALE_CPYTHON_SMOKE=OFF \
+            -DGALE_CPYTHON_SRC="$dir/src" \
+            -DGALE_CPYTHON_FROZEN_DIR="$HOST_CPYTHON_DIR/Python/frozen_modules" \
+            -DGALE_ZLIB_DIR="$ZLIB_DIR" -DGALE_SQLITE_DIR="$SQLITE_DIR" \
+            -DGALE_OPENSSL_DIR="$OPENSSL_DIR" >&2 \
+            && cmake --build "$dir/build" -j "$jobs" >&2 \
+            && cmake --install "$dir/build" --prefix "$dir/install" >&2 \
+            || die "CPython for $target failed to build"
+        rm -rf "$dir/build" "$dir/src"
+        touch "$dir/.done"
+    fi
+    CPYTHON_DIR=$dir/install
+}
 
 case "$target" in
     linux-x86_64) ;;
@@ -335,8 +359,7 @@ case "$target" in
         build_zlib_win
         build_sqlite_win
         build_openssl_win
-        # HOOK: call build_cpython_windows here, and add its GALE_CPYTHON_*
-        # lines to the outfile.
+        build_cpython_windows
         TORNADO_SDIST=$(fetch tornado)
         cat > "$outfile" <<EOF
 set(GALE_ZIG_TARGET "$ZIG_TARGET")
@@ -344,6 +367,8 @@ set(GALE_ZIG_VERSION "$ZIG_VERSION")
 set(GALE_ZLIB_DIR "$ZLIB_DIR")
 set(GALE_SQLITE_DIR "$SQLITE_DIR")
 set(GALE_OPENSSL_DIR "$OPENSSL_DIR")
+set(GALE_CPYTHON_DIR "$CPYTHON_DIR")
+set(GALE_HOST_CPYTHON_DIR "$HOST_CPYTHON_DIR")
 set(GALE_TORNADO_SDIST "$TORNADO_SDIST")
 set(GALE_TORNADO_SDIST_SHA "$(pin tornado 5)")
 EOF
