@@ -85,8 +85,9 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
     config->pathconfig_warnings = 0;
     config->write_bytecode = 0;
     config->install_signal_handlers = 1;
-    /* python.exe runs site (exit(), help(), ...); the runtime doesn't need it. */
-    config->site_import = python;
+    /* Not site.py: on Windows it puts the executable's folder on sys.path.
+     * `gale python` gets site's interactive builtins from gale.pythonmode. */
+    config->site_import = 0;
     config->parse_argv = python;
 
     status = PyConfig_SetBytesString(config, &config->executable, ctx->exe_path);
@@ -123,16 +124,14 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
     return PyConfig_Read(config);
 }
 
-/* For `gale python`: the same view of the payload that the runtime gives an
- * app, so that `gale python -m tornado.test.runtests` or `-m myapp` find
- * their data files through __file__ (gale/resources.py). The runtime does
- * this itself, after setting up logging. */
-static int prepare_payload_files(void)
+/* For `gale python`: the payload's data files as the runtime gives them to
+ * an app, and site's interactive builtins (gale/pythonmode.py). */
+static int prepare_python_mode(void)
 {
-    PyObject *result = NULL, *module = PyImport_ImportModule("gale.resources");
+    PyObject *result = NULL, *module = PyImport_ImportModule("gale.pythonmode");
 
     if (module != NULL)
-        result = PyObject_CallMethod(module, "activate", NULL);
+        result = PyObject_CallMethod(module, "prepare", NULL);
     Py_XDECREF(module);
     if (result == NULL) {
         PyObject *exc = PyErr_GetRaisedException();
@@ -140,7 +139,7 @@ static int prepare_payload_files(void)
         const char *utf8 = text != NULL ? PyUnicode_AsUTF8(text) : NULL;
 
         PyErr_Clear();
-        GALE_ERROR("cannot prepare the payload's files: %s", utf8 != NULL ? utf8 : "unknown error");
+        GALE_ERROR("cannot prepare the interpreter: %s", utf8 != NULL ? utf8 : "unknown error");
         Py_XDECREF(text);
         Py_XDECREF(exc);
         return -1;
@@ -182,7 +181,7 @@ int gale_interp_run(struct gale_ctx *ctx)
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status))
         goto fail;
-    if (ctx->cli.command == GALE_CMD_PYTHON && prepare_payload_files() != 0) {
+    if (ctx->cli.command == GALE_CMD_PYTHON && prepare_python_mode() != 0) {
         Py_Finalize();
         return GALE_EXIT_PAYLOAD;
     }

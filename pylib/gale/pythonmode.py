@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+"""What `gale python` sets up before it runs python's own command line.
+
+* The payload's data files, as for an app (resources.activate), so that
+  `gale python -m tornado.test.runtests` or `-m myapp` find them through
+  ``__file__``.
+* The interactive builtins that site.py would add (exit, quit, help,
+  copyright, credits, license) and the REPL's completion hook. site.py
+  itself is not run: on Windows it would put the executable's folder on
+  sys.path, and sys.path must stay the payload alone.
+
+The launcher calls prepare() once the interpreter is up (launcher/interp.c).
+"""
+
+import site
+
+from gale import resources
+
+
+def prepare() -> None:
+    resources.activate()
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+    site.enablerlcompleter()
