@@ -5,7 +5,7 @@
  */
 #include "cli.h"
 
-#include <check.h>
+#include "gale_check.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,8 +129,6 @@ int main(void)
 {
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("dispatch");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, no_arguments_serve);
     tcase_add_test(tc, runtime_commands);
@@ -140,9 +138,5 @@ int main(void)
     tcase_add_test(tc, python_word_only_first);
     tcase_add_test(tc, python_default_takes_everything);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gale_check_run(s);
 }

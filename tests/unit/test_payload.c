@@ -7,7 +7,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkstemp under -std=c11 */
 #include "payload.h"
 
-#include <check.h>
+#include "gale_check.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,8 +170,6 @@ int main(void)
 {
     Suite *s = suite_create("payload");
     TCase *tc = tcase_create("locate");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, finds_plain_payload);
     tcase_add_test(tc, survives_appended_certificate);
@@ -181,9 +179,5 @@ int main(void)
     tcase_add_test(tc, last_valid_trailer_wins);
     tcase_add_test(tc, locate_reads_a_file);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gale_check_run(s);
 }

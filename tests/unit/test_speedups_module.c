@@ -10,7 +10,7 @@
 
 #include "speedups.h"
 
-#include <check.h>
+#include "gale_check.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,8 +141,6 @@ int main(void)
 {
     Suite *s = suite_create("speedups_module");
     TCase *tc = tcase_create("websocket_mask");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, is_builtin);
@@ -151,9 +149,5 @@ int main(void)
     tcase_add_test(tc, wrong_mask_length_raises_value_error);
     tcase_add_test(tc, wrong_argument_count_raises_type_error);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gale_check_run(s);
 }

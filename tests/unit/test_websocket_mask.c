@@ -9,7 +9,7 @@
  */
 #include "websocket_mask.h"
 
-#include <check.h>
+#include "gale_check.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,11 +241,5 @@ static Suite *mask_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(mask_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gale_check_run(mask_suite());
 }
