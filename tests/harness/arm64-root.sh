@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Makes this x86-64 Linux machine able to run Windows ARM64 executables, and
+# prints the path of a Debian arm64 root that has Wine in it. The exe runs
+# under arm64 Wine, and qemu-user (through binfmt_misc) runs Wine. Run
+# tests/harness/arm64-run.sh ROOT EXE with that path. See docs/arm64-wine.md.
+#
+# This file owns: the host packages (qemu-user-static, binfmt-support,
+# debootstrap), the binfmt_misc mount and the qemu-aarch64 handler, and the
+# cached root: its recipe, its cache key, and building it atomically. The
+# script is idempotent. Once the root exists, later calls only check the host
+# set-up and print the path.
+#
+#   tests/harness/arm64-root.sh        (as root; prints ROOT on stdout)
+#
+# Environment:
+#   GALE_CACHE        cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/gale),
+#                     shared with cmake/thirdparty.sh
+#   GALE_ARM64_SUITE  the Debian suite of the root (default: bookworm)
+set -euo pipefail
+
+log() { printf 'arm64-root: %s\n' "$*" >&2; }
+die() { printf 'arm64-root: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, mount, chroot)"
+
+cache=${GALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gale}
+
+# The recipe. Changing anything here changes the key, so a new root is built
+# next to the old one. Bump RECIPE_VERSION when a change to how the root is
+# built does not show up in these variables.
+RECIPE_VERSION=1
+SUITE=${GALE_ARM64_SUITE:-bookworm}
+ARCH=arm64
+VARIANT=minbase
+INCLUDE=wine,wine64,ca-certificates
+MARKER=.gale-root-complete
+
+# Ends in /usr/lib/wine/wine64 and wineserver, which arm64-run.sh relies on.
+key=$(printf 'recipe=%s\nsuite=%s\narch=%s\nvariant=%s\ninclude=%s\n' \
+        "$RECIPE_VERSION" "$SUITE" "$ARCH" "$VARIANT" "$INCLUDE" \
+    | sha256sum | cut -c1-16)
+root="$cache/arm64-wine-root-$key"
+
+# ensure_packages: installs what is missing, and calls apt-get update only
+# when something is.
+ensure_packages() {
+    local missing=() p
+    for p in qemu-user-static binfmt-support debootstrap; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    log "installing ${missing[*]}"
+    apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+}
+
+# ensure_binfmt: qemu-aarch64 registered and enabled, with the F flag. The
+# kernel opens the interpreter at registration time, so no qemu binary is
+# needed inside the root.
+ensure_binfmt() {
+    local dir=/proc/sys/fs/binfmt_misc entry
+    if [ ! -e "$dir/register" ]; then
+        log "mounting binfmt_misc"
+        mount -t binfmt_misc binfmt_misc "$dir"
+    fi
+    # binfmt-support installed after qemu-user-static has not imported
+    # qemu's format yet.
+    if ! update-binfmts --display qemu-aarch64 >/dev/null 2>&1; then
+        update-binfmts --import qemu-aarch64
+    fi
+    entry="$dir/qemu-aarch64"
+    if ! [ -e "$entry" ] || ! grep -qx enabled "$entry"; then
+        update-binfmts --enable qemu-aarch64
+    fi
+    grep -qx enabled "$entry" || die "qemu-aarch64 is registered but not enabled ($entry)"
+    grep -q '^flags: .*F' "$entry" \
+        || die "qemu-aarch64 lacks the F flag; a chroot would not find the interpreter ($entry)"
+}
+
+# debian_mirror: the main archive's base URL from apt's configuration, so no
+# mirror host is written into the repository. The main archive is the source
+# that lists a release by its plain name (bookworm, not bookworm-security);
+# it serves other suites too.
+debian_mirror() {
+    local f=/etc/apt/sources.list.d/debian.sources m=""
+    if [ -r "$f" ]; then
+        m=$(awk 'BEGIN { RS = ""; FS = "\n" }
+            {
+                uri = ""; ok = 0
+                for (i = 1; i <= NF; i++) {
+                    if ($i ~ /^URIs:/) { split($i, u, /[ \t]+/); uri = u[2] }
+                    if ($i ~ /^Suites:/) {
+                        n = split($i, w, /[ \t]+/)
+                        for (j = 2; j <= n; j++) if (w[j] ~ /^[a-z]+$/) ok = 1
+                    }
+                }
+                if (ok && uri != "") { print uri; exit }
+            }' "$f")
+    fi
+    if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
+        m=$(awk '$1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /^[a-z]+:\/\// && $(i + 1) ~ /^[a-z]+$/) { print $i; exit } }' \
+            /etc/apt/sources.list)
+    fi
+    [ -n "$m" ] || die "cannot find the Debian archive URL in apt's configuration"
+    printf '%s\n' "${m%/}"
+}
+
+# unmount_under DIR: unmounts anything still mounted inside DIR (debootstrap
+# mounts proc and sys in the target and may leave them if killed), deepest
+# first, so that the rm -rf after it cannot walk into the host's /proc or /dev.
+unmount_under() {
+    local m
+    findmnt -rn -o TARGET | awk -v d="$1/" 'index($0 "/", d) == 1' | sort -r \
+        | while IFS= read -r m; do umount "$m" || umount -l "$m"; done
+}
+
+remove_tree() {
+    unmount_under "$1"
+    rm -rf --one-file-system "$1"
+}
+
+build_root() {
+    local tmp mirror start
+    mkdir -p "$cache"
+    tmp=$(mktemp -d "$cache/.arm64-wine-root-$key.XXXXXX")
+    # shellcheck disable=SC2064  # $tmp is fixed now
+    trap "remove_tree '$tmp'" EXIT
+    mirror=$(debian_mirror)
+    start=$SECONDS
+    log "building the $SUITE $ARCH root with $INCLUDE in $tmp (takes minutes, once)"
+    debootstrap --arch="$ARCH" --variant="$VARIANT" --include="$INCLUDE" \
+        "$SUITE" "$tmp" "$mirror" >&2 || die "debootstrap failed"
+    [ -x "$tmp/usr/lib/wine/wine64" ] || die "the root has no /usr/lib/wine/wine64"
+    [ -x "$tmp/usr/lib/wine/wineserver" ] || die "the root has no /usr/lib/wine/wineserver"
+    # The packages' caches are not needed to run anything.
+    rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
+    mkdir -p "$tmp/gale"
+    unmount_under "$tmp"
+    printf 'recipe=%s suite=%s arch=%s variant=%s include=%s\nbuilt=%s seconds=%s\n' \
+        "$RECIPE_VERSION" "$SUITE" "$ARCH" "$VARIANT" "$INCLUDE" \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$tmp/$MARKER"
+    # The rename is the commit point: $root either does not exist or is whole.
+    mv -T "$tmp" "$root"
+    trap - EXIT
+    log "root ready after $((SECONDS - start)) s"
+}
+
+ensure_packages
+ensure_binfmt
+
+if [ ! -f "$root/$MARKER" ]; then
+    mkdir -p "$cache"
+    # One builder at a time; a second caller waits and then finds the root.
+    exec 9>"$cache/.arm64-wine-root-$key.lock"
+    flock 9
+    if [ ! -f "$root/$MARKER" ]; then
+        # Only reachable if something other than this script wrote $root.
+        if [ -e "$root" ]; then
+            log "removing the incomplete $root"
+            remove_tree "$root"
+        fi
+        build_root
+    fi
+    exec 9>&-
+fi
+
+printf '%s\n' "$root"

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Runs a Windows ARM64 executable under arm64 Wine, inside the root that
+# tests/harness/arm64-root.sh prints, and exits with the executable's exit
+# code (125 if this script itself fails). See docs/arm64-wine.md.
+#
+#   tests/harness/arm64-run.sh ROOT EXE [ARGS...]      (as root)
+#
+# This file owns: the mounts a run needs in ROOT and their lifetime, the
+# environment Wine gets, and passing signals on to the Wine process.
+#
+# - EXE's folder is bind-mounted read-only at /gale/<folder>-<hash> inside
+#   ROOT, so the exe sees its neighbours (gale.toml) and the clone stays
+#   unwritable from inside. Wine sees it as Z:\gale\<folder>-<hash>\. ARGS
+#   are passed unchanged, so paths in them must be paths inside ROOT.
+# - The working directory is /root (HOME), which is writable.
+# - stdin, stdout and stderr are the caller's, except that a regular file as
+#   stdout or stderr is fed through a pipe: CPython under Wine fails to start
+#   when a std handle is a regular file (docs/cpython-windows.md).
+# - The environment is HOME=/root, WINEPREFIX=/root/.wine-gale, WINEDEBUG=-all
+#   (GALE_WINEDEBUG overrides it), LANG=C.UTF-8, plus the caller's GALE_*
+#   variables. The prefix lives in the cached root, so only the first run
+#   ever creates it.
+# - SIGTERM, SIGINT and SIGHUP sent to this script go to the Wine process,
+#   so a test can stop a server by this script's PID. Wine ends the process
+#   at once on SIGTERM; SIGINT does not become a CTRL_C_EVENT.
+#
+# Mount lifetime. ROOT/proc, ROOT/dev and the /gale/* folders are shared by
+# every run in ROOT at the same time, so each run registers itself, under a
+# flock, as a file named by its PID in ROOT/.gale-run/users/, listing the
+# mounts it needs. A run mounts what is missing. When it ends it removes its
+# file, drops the files of PIDs that no longer exist (a run killed with
+# SIGKILL), and unmounts the /gale/* folders no remaining run needs. The
+# last run out also waits for the root's wineserver to exit before it
+# unmounts /proc and /dev: Wine's own processes (services.exe,
+# winedevice.exe, a prefix update) outlive the exe by a few seconds and fail
+# with "could not load ntdll.so" once /proc is gone. A run that starts
+# meanwhile registers first, and then the mounts stay.
+set -euo pipefail
+
+log() { printf 'arm64-run: %s\n' "$*" >&2; }
+die() { printf 'arm64-run: error: %s\n' "$*" >&2; exit 125; }
+
+# How long the last run waits for the wineserver before it unmounts anyway
+# (lazily, so nothing fails at once).
+LINGER_TIMEOUT=60
+
+[ $# -ge 2 ] || die "usage: arm64-run.sh ROOT EXE [ARGS...]"
+[ "$(id -u)" -eq 0 ] || die "must run as root (mount, chroot)"
+
+root=$(realpath -e "$1") || die "no root at $1"
+[ -f "$root/.gale-root-complete" ] || die "$root is not a finished root from arm64-root.sh"
+[ -x "$root/usr/lib/wine/wine64" ] || die "$root has no /usr/lib/wine/wine64"
+exe=$(realpath -e "$2") || die "no executable at $2"
+shift 2
+
+exe_dir=$(dirname "$exe")
+# The hash keeps two folders with the same name (dist/win-arm64 in two
+# clones) apart.
+inner_dir="/gale/$(basename "$exe_dir")-$(printf '%s' "$exe_dir" | sha256sum | cut -c1-8)"
+inner_exe="$inner_dir/$(basename "$exe")"
+
+state="$root/.gale-run"
+users="$state/users"
+mkdir -p "$users"
+
+wine_env=(
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    HOME=/root
+    WINEPREFIX=/root/.wine-gale
+    WINEDEBUG="${GALE_WINEDEBUG:--all}"
+    # No wine-mono or wine-gecko prompt when the prefix is created.
+    WINEDLLOVERRIDES=mscoree,mshtml=
+    LANG=C.UTF-8
+)
+while IFS= read -r var; do
+    wine_env+=("$var=${!var}")
+done < <(compgen -e | grep '^GALE_' | grep -vx GALE_WINEDEBUG || true)
+# qemu-user reads its CPU model from QEMU_CPU.
+[ -z "${QEMU_CPU:-}" ] || wine_env+=("QEMU_CPU=$QEMU_CPU")
+
+# locked CMD...: CMD under the root's lock. The lock fd is closed again, so
+# the Wine process never inherits it.
+locked() {
+    { flock 8 && "$@"; } 8>"$state/lock"
+}
+
+is_mounted() { mountpoint -q "$1"; }
+
+# unmount PATH: a plain unmount, or a lazy one if something still uses it.
+unmount() {
+    umount "$1" 2>/dev/null || umount -l "$1" || log "cannot unmount $1"
+}
+
+# needed: the mounts (paths inside ROOT) that live runs have registered.
+needed() {
+    local f
+    for f in "$users"/*; do
+        [ -e "$f" ] || continue
+        kill -0 "$(basename "$f")" 2>/dev/null || rm -f "$f"
+    done
+    cat "$users"/* 2>/dev/null | sort -u || true
+}
+
+# The functions below run as `locked ... || ...`, where set -e does not
+# apply, so they check each step themselves.
+enter() {
+    printf '%s\n' /proc /dev "$inner_dir" >"$users/$$" || return 1
+    is_mounted "$root/proc" || mount -t proc proc "$root/proc" || return 1
+    is_mounted "$root/dev" || mount --bind /dev "$root/dev" || return 1
+    if ! is_mounted "$root$inner_dir"; then
+        mkdir -p "$root$inner_dir" \
+            && mount --bind "$exe_dir" "$root$inner_dir" \
+            && mount -o remount,bind,ro "$root$inner_dir" || return 1
+    fi
+}
+
+# release: deregisters this run and unmounts the exe folders nobody needs.
+# Succeeds if no other run is left, that is if /proc and /dev may go.
+release() {
+    local need m
+    rm -f "$users/$$"
+    need=$(needed)
+    for m in $(findmnt -rn -o TARGET | awk -v d="$root/gale/" 'index($0, d) == 1'); do
+        grep -qxF "${m#"$root"}" <<<"$need" && continue
+        unmount "$m"
+        rmdir "$m" 2>/dev/null || true
+    done
+    [ -z "$need" ]
+}
+
+unmount_system() {
+    [ -z "$(needed)" ] || return 0
+    local m
+    for m in "$root/proc" "$root/dev"; do
+        is_mounted "$m" && unmount "$m"
+    done
+    return 0
+}
+
+leave() {
+    locked release || return 0
+    # -w returns at once if no wineserver runs for the prefix.
+    timeout "$LINGER_TIMEOUT" env -i "${wine_env[@]}" chroot "$root" /usr/lib/wine/wineserver -w \
+        || log "the wineserver in $root still runs after ${LINGER_TIMEOUT}s; unmounting anyway"
+    locked unmount_system
+}
+
+trap 'leave || log "cannot clean up the mounts in $root"' EXIT
+locked enter || die "cannot set up the mounts in $root"
+
+# A regular file as stdout or stderr gets a pipe and a cat in between; the
+# script waits for the cats, so the file is complete when it exits.
+cats=()
+if [ -f /proc/self/fd/1 ]; then
+    exec 4>&1
+    exec 1> >(exec cat >&4)
+    cats+=($!)
+    exec 4>&-
+fi
+if [ -f /proc/self/fd/2 ]; then
+    exec 4>&2
+    exec 2> >(exec cat >&4)
+    cats+=($!)
+    exec 4>&-
+fi
+
+# A background job of a non-interactive shell starts with SIGINT and SIGQUIT
+# ignored and stdin on /dev/null; the subshell undoes both, so the exe gets
+# the caller's stdin and a forwarded SIGINT reaches it.
+exec 3<&0
+(
+    trap - INT QUIT
+    exec env -i "${wine_env[@]}" chroot "$root" /bin/sh -c 'cd /root && exec "$@"' sh \
+        /usr/lib/wine/wine64 "$inner_exe" "$@" <&3 3<&-
+) &
+child=$!
+exec 3<&-
+for sig in TERM INT HUP; do
+    # shellcheck disable=SC2064  # $child and $sig are fixed now
+    trap "kill -s $sig $child 2>/dev/null || true" "$sig"
+done
+
+# wait returns early (above 128) when a trapped signal arrives; wait again
+# until the child has really ended.
+while :; do
+    rc=0
+    wait "$child" || rc=$?
+    kill -0 "$child" 2>/dev/null || break
+done
+if [ ${#cats[@]} -gt 0 ]; then
+    leave || log "cannot clean up the mounts in $root"
+    trap - EXIT
+    exec >/dev/null 2>&1
+    wait "${cats[@]}" || true
+fi
+exit "$rc"
