@@ -17,7 +17,7 @@
 # Environment:
 #   GALE_CACHE        cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/gale),
 #                     shared with cmake/thirdparty.sh
-#   GALE_ARM64_SUITE  the Debian suite of the root (default: bookworm)
+#   GALE_ARM64_SUITE  the Debian suite of the root (default: trixie)
 set -euo pipefail
 
 log() { printf 'arm64-root: %s\n' "$*" >&2; }
@@ -30,8 +30,15 @@ cache=${GALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gale}
 # The recipe. Changing anything here changes the key, so a new root is built
 # next to the old one. Bump RECIPE_VERSION when a change to how the root is
 # built does not show up in these variables.
+#
+# trixie, not the host's bookworm: bookworm's arm64 Wine 8.0 was built with
+# GCC and no PE cross-compiler, so its DLLs use the Linux ABI for va_list
+# (every printf-family call with arguments crashes) and some of them return
+# with x18, the TEB register, cleared (gale.exe crashes in mimalloc's start-up).
+# trixie's Wine 10.0 builds its DLLs as real ARM64 PE files. See
+# docs/arm64-wine.md for both failures.
 RECIPE_VERSION=1
-SUITE=${GALE_ARM64_SUITE:-bookworm}
+SUITE=${GALE_ARM64_SUITE:-trixie}
 ARCH=arm64
 VARIANT=minbase
 INCLUDE=wine,wine64,ca-certificates

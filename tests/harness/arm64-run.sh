@@ -37,6 +37,9 @@
 # winedevice.exe, a prefix update) outlive the exe by a few seconds and fail
 # with "could not load ntdll.so" once /proc is gone. A run that starts
 # meanwhile registers first, and then the mounts stay.
+#
+# The functions run through `locked` look unreachable to shellcheck:
+# shellcheck disable=SC2317
 set -euo pipefail
 
 log() { printf 'arm64-run: %s\n' "$*" >&2; }
@@ -70,15 +73,21 @@ wine_env=(
     HOME=/root
     WINEPREFIX=/root/.wine-gale
     WINEDEBUG="${GALE_WINEDEBUG:--all}"
-    # No wine-mono or wine-gecko prompt when the prefix is created.
-    WINEDLLOVERRIDES=mscoree,mshtml=
+    # No wine-mono or wine-gecko prompt when the prefix is created, and no
+    # Wayland driver (it prints "XDG_RUNTIME_DIR is invalid" on every run,
+    # and one run ended with a qemu segfault in a Wine helper while it was
+    # enabled). There is no display either way.
+    WINEDLLOVERRIDES="mscoree,mshtml=;winewayland.drv=d"
     LANG=C.UTF-8
+    # qemu-user reads its CPU model from QEMU_CPU. Its default, "max", has
+    # BTI, and trixie's ntdll.so is marked for BTI while its hand-written
+    # __wine_syscall_dispatcher has no landing pad: every system call then
+    # raises SIGILL and Wine spins. neoverse-n1 (ARMv8.2) has no BTI.
+    QEMU_CPU="${QEMU_CPU:-neoverse-n1}"
 )
 while IFS= read -r var; do
     wine_env+=("$var=${!var}")
 done < <(compgen -e | grep '^GALE_' | grep -vx GALE_WINEDEBUG || true)
-# qemu-user reads its CPU model from QEMU_CPU.
-[ -z "${QEMU_CPU:-}" ] || wine_env+=("QEMU_CPU=$QEMU_CPU")
 
 # locked CMD...: CMD under the root's lock. The lock fd is closed again, so
 # the Wine process never inherits it.
