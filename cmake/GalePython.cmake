@@ -15,17 +15,17 @@ if(WIN32)
     set_target_properties(gale::python PROPERTIES
         IMPORTED_LOCATION "${GALE_CPYTHON_LIBRARY}"
         INTERFACE_INCLUDE_DIRECTORIES "${GALE_CPYTHON_INCLUDE_DIRS}")
-    separate_arguments(_py_libs UNIX_COMMAND "${GALE_CPYTHON_LINK_LIBS}")
     set(_host_python "${GALE_HOST_CPYTHON_DIR}")
     set(GALE_STDLIB_EXTRA "")  # Windows' sysconfig has no _sysconfigdata
 else()
     set_target_properties(gale::python PROPERTIES
         IMPORTED_LOCATION "${GALE_CPYTHON_DIR}/libpython3.13.a"
         INTERFACE_INCLUDE_DIRECTORIES "${GALE_CPYTHON_DIR}/Include;${GALE_CPYTHON_DIR}")
-    separate_arguments(_py_libs UNIX_COMMAND "${GALE_CPYTHON_LINK_LIBS}")
     set(_host_python "${GALE_CPYTHON_DIR}")
     file(GLOB GALE_STDLIB_EXTRA "${GALE_CPYTHON_DIR}/build/lib.*/_sysconfigdata_*.py")
 endif()
+# Both builds describe their link libraries as one command-line string.
+separate_arguments(_py_libs UNIX_COMMAND "${GALE_CPYTHON_LINK_LIBS}")
 set_property(TARGET gale::python PROPERTY INTERFACE_LINK_LIBRARIES ${_py_libs})
 set(GALE_BUILD_PYTHON "${_host_python}/python")
 set(GALE_STDLIB_DIR "${_host_python}/Lib")

@@ -31,11 +31,8 @@ jobs=${GALE_JOBS:-2}
 log() { printf 'thirdparty: %s\n' "$*" >&2; }
 die() { printf 'thirdparty: error: %s\n' "$*" >&2; exit 1; }
 
-# pin NAME FIELD: one field of cmake/pins.txt (2 version, 3 origin, 4 path, 5 sha)
-pin() {
-    awk -v n="$1" -v f="$2" '$1 == n { print $f; found = 1 } END { exit !found }' \
-        "$here/pins.txt" || die "no pin named $1 in cmake/pins.txt"
-}
+# shellcheck source=cmake/pins.sh
+. "$here/pins.sh"
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -57,12 +54,7 @@ debian_mirror() {
 fetch() {
     local name=$1 path sha file dest tmp
     path=$(pin "$name" 4); sha=$(pin "$name" 5)
-    if [ "$(pin "$name" 3)" = pypi ]; then
-        file="${path%%==*}-${path##*==}.tar.gz"
-    else
-        file=$(basename "$path")
-    fi
-    dest="$cache/src/$sha/$file"
+    dest=$(pin_cache_path "$name"); file=$(basename "$dest")
     if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$sha" ]; then
         printf '%s\n' "$dest"; return
     fi

@@ -20,29 +20,19 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-pins=$here/../../cmake/pins.txt
 cache=${GALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gale}
 jobs=${GALE_JOBS:-2}
 
 log() { printf 'bench-baseline: %s\n' "$*" >&2; }
 die() { printf 'bench-baseline: error: %s\n' "$*" >&2; exit 1; }
 
-# pin NAME FIELD, as in cmake/thirdparty.sh (2 version, 3 origin, 4 path, 5 sha)
-pin() {
-    awk -v n="$1" -v f="$2" '$1 == n { print $f; found = 1 } END { exit !found }' \
-        "$pins" || die "no pin named $1 in cmake/pins.txt"
-}
+# shellcheck source=../../cmake/pins.sh
+. "$here/../../cmake/pins.sh"
 
 # cached_tarball NAME: the verified tarball thirdparty.sh left in the cache.
 cached_tarball() {
-    local name=$1 path sha file
-    path=$(pin "$name" 4); sha=$(pin "$name" 5)
-    if [ "$(pin "$name" 3)" = pypi ]; then
-        file="${path%%==*}-${path##*==}.tar.gz"
-    else
-        file=$(basename "$path")
-    fi
-    local f="$cache/src/$sha/$file"
+    local sha f
+    sha=$(pin "$1" 5); f=$(pin_cache_path "$1")
     [ -f "$f" ] || die "$f is missing; run the normal build (cmake/thirdparty.sh linux-x86_64) first to fetch the pinned sources"
     [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ] || die "$f: SHA-256 mismatch"
     printf '%s\n' "$f"

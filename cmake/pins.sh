@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: MIT
+#
+# Reading cmake/pins.txt, for the scripts that fetch or reuse the pinned
+# sources (cmake/thirdparty.sh, tests/bench/build_stock.sh). Sourced, not
+# run. The sourcing script provides die() and sets $cache.
+
+pins_file=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pins.txt
+
+# pin NAME FIELD: one field of pins.txt (2 version, 3 origin, 4 path, 5 sha)
+pin() {
+    awk -v n="$1" -v f="$2" '$1 == n { print $f; found = 1 } END { exit !found }' \
+        "$pins_file" || die "no pin named $1 in cmake/pins.txt"
+}
+
+# pin_cache_path NAME: where the verified tarball of NAME lives in the cache,
+# $cache/src/<sha256>/<file> (whether or not it is there yet).
+pin_cache_path() {
+    local path file
+    path=$(pin "$1" 4)
+    if [ "$(pin "$1" 3)" = pypi ]; then
+        file="${path%%==*}-${path##*==}.tar.gz"
+    else
+        file=$(basename "$path")
+    fi
+    printf '%s\n' "$cache/src/$(pin "$1" 5)/$file"
+}
