@@ -65,7 +65,10 @@ fetch() {
         cp "$GALE_SOURCES/$file" "$tmp/$file"
     elif [ "$(pin "$name" 3)" = pypi ]; then
         log "downloading $path (sdist) with pip"
-        python3 -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
+        # pip reads the sdist's metadata before it saves it; with build
+        # isolation that needs no setuptools/wheel in this python3 (a bare
+        # pyenv python has no wheel). The tarball is still checked below.
+        python3 -m pip download --quiet --no-deps --no-binary :all: \
             -d "$tmp" "$path" >&2 || die "pip could not download $path"
     else
         log "downloading $file from the Debian archive"
