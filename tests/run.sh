@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# The README's test command: installs prerequisites, builds every target this
-# machine can build, and runs the whole test suite (Check unit tests, pytest
-# integration tests against the real executables, Tornado's own suite inside
-# the host). Exits non-zero if anything fails.
+# The README's test command: installs prerequisites, builds all three targets
+# (linux-x86_64, win-x64, win-arm64), prepares the arm64 Wine root, and runs
+# the whole test suite (Check unit tests; pytest integration tests against
+# each target's real executable, the Windows ones under Wine; Tornado's own
+# suite inside each host). Exits non-zero if anything fails. Needs root (the
+# arm64 root is a chroot with mounts). Everything fetched or built outside
+# the clone is cached under ${GALE_CACHE:-~/.cache/gale}.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 venv=$(bash cmake/setup-host.sh | tail -n 1)
-preset=linux-x86_64
+targets="linux-x86_64;win-x64;win-arm64"
 
-cmake --preset "$preset" -DGALE_PYTEST="$venv/bin/pytest"
-cmake --build --preset "$preset"
-ctest --preset "$preset"
+# linux-x86_64 first: the Windows CPython builds use its build Python.
+for preset in ${targets//;/ }; do
+    cmake --preset "$preset"
+    cmake --build --preset "$preset"
+done
+root=$(bash tests/harness/arm64-root.sh)
+
+cmake --preset linux-x86_64 -DGALE_PYTEST="$venv/bin/pytest" \
+    -DGALE_TEST_TARGETS="$targets" -DGALE_ARM64_ROOT="$root"
+ctest --preset linux-x86_64

@@ -5,22 +5,30 @@
 # tests/harness/arm64-root.sh prints, and exits with the executable's exit
 # code (125 if this script itself fails). See docs/arm64-wine.md.
 #
-#   tests/harness/arm64-run.sh ROOT EXE [ARGS...]      (as root)
+#   tests/harness/arm64-run.sh [OPTIONS] ROOT EXE [ARGS...]      (as root)
+#
+#   --share DIR        bind-mount DIR read-write at the same path inside ROOT,
+#                      so paths under it mean the same inside and out
+#                      (repeatable; the tests share their temporary folders
+#                      and the source tree this way)
+#   --env NAME=VALUE   put NAME=VALUE in the exe's environment (repeatable)
+#   --cwd DIR          the working directory inside ROOT (default /root)
 #
 # This file owns: the mounts a run needs in ROOT and their lifetime, the
 # environment Wine gets, and passing signals on to the Wine process.
 #
-# - EXE's folder is bind-mounted read-only at /gale/<folder>-<hash> inside
-#   ROOT, so the exe sees its neighbours (gale.toml) and the clone stays
-#   unwritable from inside. Wine sees it as Z:\gale\<folder>-<hash>\. ARGS
-#   are passed unchanged, so paths in them must be paths inside ROOT.
-# - The working directory is /root (HOME), which is writable.
+# - EXE's folder, unless it is under a shared DIR, is bind-mounted read-only
+#   at /gale/<folder>-<hash> inside ROOT, so the exe sees its neighbours
+#   (gale.toml) and the clone stays unwritable from inside. Wine sees it as
+#   Z:\gale\<folder>-<hash>\. ARGS are passed unchanged, so paths in them
+#   must be paths inside ROOT: under a shared DIR they are the same.
+# - The working directory is /root (HOME, writable) unless --cwd says.
 # - stdin, stdout and stderr are the caller's, except that a regular file as
 #   stdout or stderr is fed through a pipe: CPython under Wine fails to start
 #   when a std handle is a regular file (docs/cpython-windows.md).
 # - The environment is HOME=/root, WINEPREFIX=/root/.wine-gale, WINEDEBUG=-all
 #   (GALE_WINEDEBUG overrides it), LANG=C.UTF-8, plus the caller's GALE_*
-#   variables. The prefix lives in the cached root, so only the first run
+#   variables and the --env ones. The prefix lives in the cached root, so only the first run
 #   ever creates it.
 # - SIGTERM, SIGINT and SIGHUP sent to this script go to the Wine process,
 #   so a test can stop a server by this script's PID. Wine ends the process
@@ -49,7 +57,23 @@ die() { printf 'arm64-run: error: %s\n' "$*" >&2; exit 125; }
 # (lazily, so nothing fails at once).
 LINGER_TIMEOUT=60
 
-[ $# -ge 2 ] || die "usage: arm64-run.sh ROOT EXE [ARGS...]"
+usage="usage: arm64-run.sh [--share DIR]... [--env NAME=VALUE]... [--cwd DIR] ROOT EXE [ARGS...]"
+shares=()
+extra_env=()
+cwd=/root
+while [ $# -gt 0 ]; do
+    case $1 in
+        --share) [ $# -ge 2 ] || die "$usage"
+                 shares+=("$(realpath -e "$2")") || die "no folder at $2"; shift 2 ;;
+        --env) if [ $# -lt 2 ] || [[ $2 != ?*=* ]]; then die "--env needs NAME=VALUE"; fi
+               extra_env+=("$2"); shift 2 ;;
+        --cwd) [ $# -ge 2 ] || die "$usage"; cwd=$2; shift 2 ;;
+        --) shift; break ;;
+        -*) die "$usage" ;;
+        *) break ;;
+    esac
+done
+[ $# -ge 2 ] || die "$usage"
 [ "$(id -u)" -eq 0 ] || die "must run as root (mount, chroot)"
 
 root=$(realpath -e "$1") || die "no root at $1"
@@ -58,11 +82,29 @@ root=$(realpath -e "$1") || die "no root at $1"
 exe=$(realpath -e "$2") || die "no executable at $2"
 shift 2
 
-exe_dir=$(dirname "$exe")
-# The hash keeps two folders with the same name (dist/win-arm64 in two
-# clones) apart.
-inner_dir="/gale/$(basename "$exe_dir")-$(printf '%s' "$exe_dir" | sha256sum | cut -c1-8)"
-inner_exe="$inner_dir/$(basename "$exe")"
+# under DIR PATH: PATH is DIR or inside it.
+under() { [ "$2" = "$1" ] || [[ $2 == "$1"/* ]]; }
+
+for dir in ${shares[@]+"${shares[@]}"}; do
+    [ -d "$dir" ] || die "--share $dir is not a folder"
+    if [ "$dir" = / ] || under "$dir" "$root" || under "$root" "$dir"; then
+        die "--share $dir overlaps the root $root"
+    fi
+done
+
+# The exe keeps its own path if a share holds it; otherwise its folder gets
+# a read-only mount of its own. The hash keeps two folders with the same
+# name (dist/win-arm64 in two clones) apart.
+inner_dir=
+inner_exe=
+for dir in ${shares[@]+"${shares[@]}"}; do
+    under "$dir" "$exe" && inner_exe=$exe
+done
+if [ -z "$inner_exe" ]; then
+    exe_dir=$(dirname "$exe")
+    inner_dir="/gale/$(basename "$exe_dir")-$(printf '%s' "$exe_dir" | sha256sum | cut -c1-8)"
+    inner_exe="$inner_dir/$(basename "$exe")"
+fi
 
 state="$root/.gale-run"
 users="$state/users"
@@ -88,6 +130,7 @@ wine_env=(
 while IFS= read -r var; do
     wine_env+=("$var=${!var}")
 done < <(compgen -e | grep '^GALE_' | grep -vx GALE_WINEDEBUG || true)
+wine_env+=(${extra_env[@]+"${extra_env[@]}"})
 
 # locked CMD...: CMD under the root's lock. The lock fd is closed again, so
 # the Wine process never inherits it.
@@ -115,26 +158,33 @@ needed() {
 # The functions below run as `locked ... || ...`, where set -e does not
 # apply, so they check each step themselves.
 enter() {
-    printf '%s\n' /proc /dev "$inner_dir" >"$users/$$" || return 1
+    local dir
+    printf '%s\n' /proc /dev ${inner_dir:+"$inner_dir"} ${shares[@]+"${shares[@]}"} >"$users/$$" || return 1
     is_mounted "$root/proc" || mount -t proc proc "$root/proc" || return 1
     is_mounted "$root/dev" || mount --bind /dev "$root/dev" || return 1
-    if ! is_mounted "$root$inner_dir"; then
+    if [ -n "$inner_dir" ] && ! is_mounted "$root$inner_dir"; then
         mkdir -p "$root$inner_dir" \
             && mount --bind "$exe_dir" "$root$inner_dir" \
             && mount -o remount,bind,ro "$root$inner_dir" || return 1
     fi
+    for dir in ${shares[@]+"${shares[@]}"}; do
+        is_mounted "$root$dir" && continue
+        mkdir -p "$root$dir" && mount --bind "$dir" "$root$dir" || return 1
+    done
 }
 
-# release: deregisters this run and unmounts the exe folders nobody needs.
-# Succeeds if no other run is left, that is if /proc and /dev may go.
+# release: deregisters this run and unmounts the exe folders and shares
+# nobody needs (deepest first). Succeeds if no other run is left, that is if
+# /proc and /dev may go.
 release() {
     local need m
     rm -f "$users/$$"
     need=$(needed)
-    for m in $(findmnt -rn -o TARGET | awk -v d="$root/gale/" 'index($0, d) == 1'); do
+    for m in $(findmnt -rn -o TARGET | awk -v r="$root/" -v p="$root/proc" -v d="$root/dev" \
+                   'index($0, r) == 1 && $0 != p && $0 != d' | sort -r); do
         grep -qxF "${m#"$root"}" <<<"$need" && continue
         unmount "$m"
-        rmdir "$m" 2>/dev/null || true
+        if [[ $m == "$root/gale/"* ]]; then rmdir "$m" 2>/dev/null || true; fi
     done
     [ -z "$need" ]
 }
@@ -181,7 +231,8 @@ fi
 exec 3<&0
 (
     trap - INT QUIT
-    exec env -i "${wine_env[@]}" chroot "$root" /bin/sh -c 'cd /root && exec "$@"' sh \
+    # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
+    exec env -i "${wine_env[@]}" chroot "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$cwd" \
         /usr/lib/wine/wine64 "$inner_exe" "$@" <&3 3<&-
 ) &
 child=$!

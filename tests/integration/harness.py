@@ -1,16 +1,28 @@
 # SPDX-License-Identifier: MIT
 """Drives a real Gale executable from the Linux side.
 
-A Host knows how to run an executable for its target (natively for
-linux-x86_64; Wine-based runners will join it) and hands back processes the
-tests talk to over 127.0.0.1. Every process a test starts is stopped by PID
-when the test ends; output is captured through pipes.
+A Host knows how to run an executable for its target and hands back
+processes the tests talk to over 127.0.0.1:
+
+    linux-x86_64  natively
+    win-x64       under Debian's wine64, in one Wine prefix per test session
+    win-arm64     under arm64 Wine through qemu, in the cached Debian arm64
+                  root (tests/harness/arm64-run.sh); the session's temporary
+                  folder and the source tree are shared into the root at the
+                  same paths, so a path means the same on both sides
+
+Every process a test starts is stopped by PID when the test ends; output is
+captured through pipes (CPython under Wine fails when a std handle is a
+regular file).
 """
 
 import codecs
 import json
+import ntpath
 import os
+import posixpath
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -117,7 +129,14 @@ class Process:
 
 
 class Host:
-    """One target's executable plus the environment tests run it in."""
+    """One target's executable plus the environment tests run it in.
+
+    This is the native Linux host; WineHost and Arm64Host change how an
+    executable is started and where Windows keeps per-user files."""
+
+    target = "linux-x86_64"
+    windows = False
+    suffix = ""  # what executables' names end with
 
     def __init__(self, exe: str, home: str):
         self.exe = exe
@@ -133,15 +152,45 @@ class Host:
         env.update(extra or {})
         return env
 
-    def argv(self, exe, args) -> list:
+    def argv(self, exe, args, env=None, cwd=None) -> list:
         return [exe or self.exe, *args]
 
+    def path(self, path) -> str:
+        """How the executable names the Linux path `path`."""
+        return str(path)
+
+    # How the executable joins paths (ntpath for Windows targets).
+    pathmod = posixpath
+
+    def cache_root(self) -> str:
+        """The Linux path of the folder Gale extracts app resources into."""
+        return os.path.join(self.home, "cache", "gale", "apps")
+
+    def exe_cache_root(self) -> str:
+        """cache_root() as the executable names it."""
+        return self.cache_root()
+
+    def exe_data_root(self) -> str:
+        """The folder relative data_dir values land under, as the executable
+        names it (gale.paths.data_root)."""
+        return os.path.join(self.home, "data", "gale")
+
+    def exe_default_data_dir(self, name) -> str:
+        """An app's default data folder, as the executable names it."""
+        return os.path.join(self.exe_data_root(), name)
+
+    def exe_path(self, path) -> str:
+        """`path` with the target's executable suffix."""
+        return str(path) + self.suffix
+
     def run(self, *args, env=None, exe=None, timeout=120, input=None, cwd=None):
-        return subprocess.run(self.argv(exe, args), env=self.env(env), cwd=cwd or self.home,
+        cwd = cwd or self.home
+        return subprocess.run(self.argv(exe, args, env, cwd), env=self.env(env), cwd=cwd,
                               input=input, capture_output=True, text=True, timeout=timeout)
 
     def spawn(self, *args, env=None, exe=None, cwd=None) -> Process:
-        popen = subprocess.Popen(self.argv(exe, args), env=self.env(env), cwd=cwd or self.home,
+        cwd = cwd or self.home
+        popen = subprocess.Popen(self.argv(exe, args, env, cwd), env=self.env(env), cwd=cwd,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
         proc = Process(popen)
@@ -165,3 +214,113 @@ class Host:
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     pass
+
+
+def windows_path(path) -> str:
+    """The Wine name of a Linux absolute path (drive Z: is the Linux root)."""
+    return "Z:" + str(path).replace("/", "\\")
+
+
+def linux_path(path: str) -> str:
+    """The Linux path of a Wine path on drive Z:."""
+    assert path[:3].upper() == "Z:\\", path
+    return path[2:].replace("\\", "/")
+
+
+class _WindowsHost(Host):
+    """What every Windows target has in common: Wine's drive Z: and the
+    per-user folder in the Wine prefix (local_appdata, from the subclass)."""
+
+    windows = True
+    suffix = ".exe"
+    pathmod = ntpath
+    LOCAL_APPDATA = "C:\\users\\root\\AppData\\Local"  # in a Wine prefix made as root
+
+    prefix = ""  # the Linux path of the Wine prefix (set by the subclass)
+
+    def path(self, path) -> str:
+        return windows_path(path)
+
+    def linux_path(self, path: str) -> str:
+        """The Linux path of a path the executable printed (drive C: is in
+        the Wine prefix, Z: is the Linux root)."""
+        drive, rest = path[:3].upper(), path[3:].split("\\")
+        if drive == "C:\\":
+            return os.path.join(self.prefix, "drive_c", *rest)
+        return linux_path(path)
+
+    def local_appdata(self, *parts) -> str:
+        return self.linux_path(ntpath.join(self.LOCAL_APPDATA, *parts))
+
+    def cache_root(self) -> str:
+        return self.local_appdata("Gale", "apps")
+
+    def exe_cache_root(self) -> str:
+        return ntpath.join(self.LOCAL_APPDATA, "Gale", "apps")
+
+    def exe_data_root(self) -> str:
+        return ntpath.join(self.LOCAL_APPDATA, "Gale")
+
+    def exe_default_data_dir(self, name) -> str:
+        return ntpath.join(self.exe_data_root(), name, "data")
+
+
+class WineHost(_WindowsHost):
+    """win-x64 under Debian's wine64. `prefix` is a Wine prefix the session
+    made; Gale's per-user folder in it is emptied for each test, which stands
+    in for the fresh home a Linux test gets."""
+
+    target = "win-x64"
+    WINE = "/usr/lib/wine/wine64"
+
+    def __init__(self, exe: str, home: str, prefix: str):
+        super().__init__(exe, home)
+        self.prefix = prefix
+        shutil.rmtree(self.local_appdata("Gale"), ignore_errors=True)
+
+    def env(self, extra=None) -> dict:
+        env = super().env(extra)
+        env.update(wine_env(self.prefix))
+        return env
+
+    def argv(self, exe, args, env=None, cwd=None) -> list:
+        return [self.WINE, exe or self.exe, *args]
+
+
+def wine_env(prefix: str) -> dict:
+    """What every Wine run of the session gets: its prefix, no debug chatter,
+    and no prompts for wine-mono or wine-gecko."""
+    return {"WINEPREFIX": prefix, "WINEDEBUG": "-all",
+            "WINEDLLOVERRIDES": "mscoree,mshtml="}
+
+
+class Arm64Host(_WindowsHost):
+    """win-arm64 under arm64 Wine in the Debian arm64 root `root`, through
+    tests/harness/arm64-run.sh. `shares` are Linux folders mounted at the
+    same paths inside the root; every path a test hands the exe must be in
+    one of them. The root's Wine prefix is shared by all runs."""
+
+    target = "win-arm64"
+    PREFIX = "root/.wine-gale"  # arm64-run.sh's WINEPREFIX, inside the root
+
+    def __init__(self, exe: str, home: str, runner: str, root: str, shares):
+        super().__init__(exe, home)
+        self.runner = runner
+        self.root = root
+        self.shares = list(shares)
+        self.prefix = os.path.join(root, self.PREFIX)
+        shutil.rmtree(self.local_appdata("Gale"), ignore_errors=True)
+
+    def env(self, extra=None) -> dict:
+        # What reaches the exe is passed with --env; this is the runner's own.
+        return {k: v for k, v in os.environ.items()
+                if not k.startswith(("PYTHON", "GALE_", "XDG_", "QEMU_"))}
+
+    def argv(self, exe, args, env=None, cwd=None) -> list:
+        argv = ["bash", self.runner]
+        for share in self.shares:
+            argv += ["--share", share]
+        for name, value in (env or {}).items():
+            argv += ["--env", f"{name}={value}"]
+        argv += ["--cwd", str(cwd or self.home), self.root, exe or self.exe, *args]
+        return argv

@@ -11,13 +11,28 @@ import subprocess
 
 from harness import exit_codes
 
-# The issue's list: all must be built into the interpreter.
+# The issues' lists: all must be built into the interpreter.
 REQUIRED_BUILTINS = """
 _socket select _asyncio _ssl _hashlib zlib _sqlite3 _json _struct math cmath
 _datetime _decimal binascii _random _bisect _heapq unicodedata _contextvars _queue
-array _pickle _csv _zoneinfo _blake2 _sha2 _md5 _sha1 _sha3 _statistics fcntl
-termios resource grp mmap _posixsubprocess _lsprof pyexpat _elementtree
-_multibytecodec _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw
+array _pickle _csv _zoneinfo _blake2 _sha2 _md5 _sha1 _sha3 _statistics _lsprof
+pyexpat _elementtree _multibytecodec _codecs_cn _codecs_hk _codecs_iso2022
+_codecs_jp _codecs_kr _codecs_tw mmap
+""".split()
+REQUIRED_BUILTINS_POSIX = "fcntl termios resource grp _posixsubprocess posix".split()
+# Windows: every module CPython 3.13's PC/config.c lists, plus the Windows
+# issue's list.
+REQUIRED_BUILTINS_WINDOWS = """
+_abc array _ast binascii cmath errno faulthandler gc math nt _operator _signal _md5
+_sha1 _sha2 _sha3 _blake2 _sysconfig time _thread _tokenize _typing _statistics
+msvcrt _locale _tracemalloc _winapi _codecs _weakref _random _bisect _heapq _lsprof
+itertools _collections _symtable mmap _csv _sre winreg _struct _datetime _functools
+_json _suggestions xxsubtype _interpreters _interpchannels _interpqueues zlib
+_multibytecodec _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr
+_codecs_tw marshal _imp builtins sys _warnings _string _io _pickle atexit _stat
+_opcode _contextvars
+_socket select _overlapped _asyncio _ssl _hashlib _sqlite3 unicodedata _queue
+_multiprocessing _uuid _zoneinfo pyexpat _elementtree _decimal
 """.split()
 
 
@@ -29,7 +44,9 @@ def python(host, code, **kw):
 
 def test_builtin_modules(host):
     names = ast.literal_eval(python(host, "import sys; print(sys.builtin_module_names)"))
-    missing = [m for m in REQUIRED_BUILTINS if m not in names]
+    required = REQUIRED_BUILTINS + (REQUIRED_BUILTINS_WINDOWS if host.windows
+                                    else REQUIRED_BUILTINS_POSIX)
+    missing = [m for m in required if m not in names]
     assert not missing, missing
     assert "_gale" in names and "tornado.speedups" in names
 
@@ -40,6 +57,8 @@ def test_no_shared_objects(host):
             "if getattr(m, '__file__', '').endswith(('.so', '.pyd'))]); "
             "print([p for p in sys.path if 'lib-dynload' in p])")
     assert python(host, code).split() == ["[]", "[]"]
+    if host.windows:
+        return  # the import table is checked in test_windows.py
     ldd = subprocess.run(["ldd", host.exe], capture_output=True, text=True).stdout
     libs = {line.split()[0] for line in ldd.splitlines() if line.strip()}
     allowed = re.compile(r"^(linux-vdso\.so\.1|/lib64/ld-linux-x86-64\.so\.2|"
@@ -60,7 +79,7 @@ def test_python_command_like_python(host, tmp_path):
             "'print(1 + 1)'], capture_output=True, text=True).stdout.strip())")
     assert python(host, code).strip() == "2"
     out = host.run("python", "-c", "import sys; print(sys.path)")
-    assert out.stdout.strip() == repr([host.exe])
+    assert out.stdout.strip() == repr([host.path(host.exe)])
 
 
 def test_speedups_builtin_and_correct(host):
@@ -128,12 +147,12 @@ def test_readme_lists_the_exit_codes(host, source_dir):
 
 def test_missing_or_damaged_payload(host, tmp_path):
     payload_code = exit_codes(host)["PAYLOAD"]
-    bare = os.path.join(os.path.dirname(host.exe), "gale-host")
+    bare = host.exe_path(os.path.join(os.path.dirname(host.exe), "gale-host"))
     out = host.run("--version", exe=bare)
     assert out.returncode == payload_code
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("gale: error: ")
 
-    cut = tmp_path / "cut"
+    cut = host.exe_path(tmp_path / "cut")
     with open(host.exe, "rb") as src, open(cut, "wb") as dst:
         data = src.read()
         dst.write(data[:-100])
@@ -145,7 +164,7 @@ def test_missing_or_damaged_payload(host, tmp_path):
 def test_copied_executable_runs_elsewhere(host, tmp_path):
     where = tmp_path / "dir with spaces é"
     where.mkdir()
-    exe = where / "gale"
+    exe = host.exe_path(where / "gale")
     shutil.copy2(host.exe, exe)
-    out = host.run("python", "-c", "import sys; print(sys.executable)", exe=str(exe))
-    assert out.returncode == 0 and out.stdout.strip() == str(exe)
+    out = host.run("python", "-c", "import sys; print(sys.executable)", exe=exe)
+    assert out.returncode == 0 and out.stdout.strip() == host.path(exe), out.stderr

@@ -7,11 +7,13 @@ from harness import exit_codes, free_port, get
 
 
 def test_packed_example_serves(host, source_dir, tmp_path):
-    out_exe = tmp_path / "hello2"
+    out_exe = host.exe_path(tmp_path / "hello2")
     out = host.run("pack", os.path.join(source_dir, "examples", "hello"), "-o", str(out_exe),
                    "--name", "hello2")
     assert out.returncode == 0, out.stderr
-    assert os.access(out_exe, os.X_OK)
+    assert os.path.isfile(out_exe)
+    if not host.windows:
+        assert os.access(out_exe, os.X_OK)
     proc = host.serve(exe=str(out_exe))
     assert get(proc.url + "/")[0] == 200
     assert proc.stop() == 0
@@ -21,7 +23,7 @@ def test_packed_example_serves(host, source_dir, tmp_path):
 
 def test_plain_tornado_app_finds_its_files(host, source_dir, tmp_path):
     app = os.path.join(source_dir, "examples", "plain_tornado")
-    out_exe = tmp_path / "plain"
+    out_exe = host.exe_path(tmp_path / "plain")
     out = host.run("pack", app, "-o", str(out_exe))
     assert out.returncode == 0, out.stderr
     # Nothing Gale-specific in the app's code.
@@ -48,14 +50,14 @@ def test_plain_tornado_app_finds_its_files(host, source_dir, tmp_path):
     assert proc.stop() == 0, proc.stderr
 
     # The resources were extracted once, under the user's cache, not a temp dir.
-    cache = os.path.join(host.home, "cache", "gale", "apps")
+    cache = host.cache_root()
     found = [os.path.join(d, f) for d, _, files in os.walk(cache) for f in files
              if f == static]
     assert len(found) == 1, found
 
 
 def test_pack_errors_leave_nothing_behind(host, tmp_path):
-    out_exe = tmp_path / "never"
+    out_exe = host.exe_path(tmp_path / "never")
     out = host.run("pack", str(tmp_path / "missing"), "-o", str(out_exe))
     codes = exit_codes(host)
     assert out.returncode in (codes["CONFIG"], codes["PACK"]), out.stderr
@@ -73,5 +75,5 @@ def test_pack_errors_leave_nothing_behind(host, tmp_path):
 def test_pack_does_not_need_a_compiler(host, source_dir, tmp_path):
     env = {"PATH": str(tmp_path / "empty-path"), "CC": "/nonexistent"}
     out = host.run("pack", os.path.join(source_dir, "examples", "hello"),
-                   "-o", str(tmp_path / "h"), env=env)
+                   "-o", host.exe_path(tmp_path / "h"), env=env)
     assert out.returncode == 0, out.stderr

@@ -10,6 +10,7 @@ executable under test.
 import hashlib
 import json
 import os
+import shutil
 import signal
 import struct
 import threading
@@ -57,9 +58,11 @@ def write_app(folder, files: dict):
 
 
 def pack(host, appdir, out, *args) -> str:
-    result = host.run("pack", str(appdir), "-o", str(out), *args)
+    """Packs `appdir` into `out` (plus the target's suffix); returns the path."""
+    out = host.exe_path(out)
+    result = host.run("pack", str(appdir), "-o", out, *args)
     assert result.returncode == 0, result.stderr
-    return str(out)
+    return out
 
 
 def check(host, *args, exe=None) -> dict:
@@ -97,13 +100,13 @@ level = "warning"
 '''})
     (tmp_path / "bin").mkdir()
     exe = pack(host, app, tmp_path / "bin" / "tiny")
-    data_root = os.path.join(host.home, "data", "gale")
+    data_root = host.exe_data_root()
 
     cfg = check(host, exe=exe)
     assert (cfg["app"], cfg["host"], cfg["port"], cfg["drain_timeout"], cfg["log"]["level"]) == \
         ("tiny:make_app", "127.0.0.1", 7001, 7.0, "warning")
     # A relative data_dir in the packed gale.toml lands under the data root.
-    assert cfg["data_dir"] == os.path.join(data_root, "tinystore")
+    assert cfg["data_dir"] == host.pathmod.join(data_root, "tinystore")
     assert cfg["sources"] == ["gale.toml (packed)"]
 
     # A gale.toml next to the executable beats the packed one, key by key.
@@ -111,7 +114,7 @@ level = "warning"
     beside.write_text("port = 7002\ndrain_timeout = 8\n")
     cfg = check(host, exe=exe)
     assert (cfg["port"], cfg["drain_timeout"], cfg["log"]["level"]) == (7002, 8.0, "warning")
-    assert cfg["sources"] == ["gale.toml (packed)", str(beside)]
+    assert cfg["sources"] == ["gale.toml (packed)", host.path(beside)]
 
     # --config replaces the one next to the executable; its relative paths
     # resolve against its own folder.
@@ -120,8 +123,8 @@ level = "warning"
     other.write_text('port = 7003\ndata_dir = "store"\n')
     cfg = check(host, "--config", str(other), exe=exe)
     assert (cfg["port"], cfg["drain_timeout"]) == (7003, 7.0)
-    assert cfg["data_dir"] == str(tmp_path / "etc" / "store")
-    assert cfg["sources"] == ["gale.toml (packed)", str(other)]
+    assert cfg["data_dir"] == host.path(tmp_path / "etc" / "store")
+    assert cfg["sources"] == ["gale.toml (packed)", host.path(other)]
 
     # Flags beat everything.
     cfg = check(host, "--config", str(other), "--port", "7004", "--drain-timeout", "4",
@@ -143,8 +146,8 @@ def test_pack_name_option_wins(host, tmp_path):
     exe = pack(host, app, tmp_path / "exe", "--name", "fromflag")
     cfg = check(host, exe=exe)
     assert cfg["name"] == "fromflag"
-    assert cfg["data_dir"] == os.path.join(host.home, "data", "gale", "fromflag")
-    assert cfg["origin"].startswith(os.path.join(host.home, "cache", "gale", "apps", "fromflag", ""))
+    assert cfg["data_dir"] == host.exe_default_data_dir("fromflag")
+    assert cfg["origin"].startswith(host.pathmod.join(host.exe_cache_root(), "fromflag", ""))
     assert check(host, exe=pack(host, app, tmp_path / "exe2"))["name"] == "fromtoml"
 
 
@@ -183,7 +186,7 @@ def test_unusable_data_dir(host, tmp_path):
     for data_dir in (blocker, blocker / "sub"):
         out = host.run("serve", "--port", str(port), "--data-dir", str(data_dir))
         assert out.returncode == exit_codes(host)["DATA"], out.stderr
-        assert str(data_dir) in one_error_line(out.stderr)
+        assert host.path(data_dir) in one_error_line(out.stderr)
     assert blocker.read_text() == "not a folder\n"
 
 
@@ -349,7 +352,7 @@ def test_resource_cache(host, source_dir, tmp_path):
     procs = [host.spawn("check") for _ in range(6)]
     for proc in procs:
         assert proc.wait(60) == 0, proc.stderr
-    apps = os.path.join(host.home, "cache", "gale", "apps", "hello")
+    apps = os.path.join(host.cache_root(), "hello")
     entries = os.listdir(apps)
     assert len(entries) == 1 and not entries[0].startswith("."), entries
 
@@ -367,14 +370,28 @@ def test_resource_cache(host, source_dir, tmp_path):
     assert os.listdir(apps) == entries
 
     # An unusable cache falls back to a per-user temporary folder, with a warning.
-    blocker, tmp = tmp_path / "a-file", tmp_path / "tmp"
-    blocker.write_text("")
-    tmp.mkdir()
-    out = host.run("check", env={"XDG_CACHE_HOME": str(blocker), "TMPDIR": str(tmp)})
+    if host.windows:
+        # Wine sets %LOCALAPPDATA% and %TEMP% from the prefix whatever the
+        # environment says, so the cache is blocked where it lives.
+        shutil.rmtree(host.cache_root())
+        with open(host.cache_root(), "w"):
+            pass
+        probe = host.run("python", "-c", "import tempfile; print(tempfile.gettempdir())")
+        tmp = host.linux_path(probe.stdout.strip())
+        user, env = "root", None
+    else:
+        blocker, tmp = tmp_path / "a-file", tmp_path / "tmp"
+        blocker.write_text("")
+        tmp.mkdir()
+        user, env = os.getuid(), {"XDG_CACHE_HOME": str(blocker), "TMPDIR": str(tmp)}
+    out = host.run("check", env=env)
     assert out.returncode == 0, out.stderr
     assert "WARNING" in out.stderr and "temporary folder" in out.stderr
-    assert os.path.isfile(tmp / f"gale-{os.getuid()}" / "apps" / "hello" / entries[0]
-                          / "app" / "hello" / "static" / "style.css")
+    assert os.path.isfile(os.path.join(tmp, f"gale-{user}", "apps", "hello", entries[0],
+                                       "app", "hello", "static", "style.css"))
+    if host.windows:
+        os.remove(host.cache_root())
+        shutil.rmtree(os.path.join(tmp, f"gale-{user}"))
 
 
 PROBE = '''\
@@ -461,8 +478,8 @@ def test_pack_output_is_deterministic_and_checks_out(host, tmp_path):
     assert probe.returncode == 0, probe.stderr
     *where, magic_number, source_hash = json.loads(probe.stdout)
     assert where == [offset, size, digest.hex()]
-    assert check(host, exe=first)["origin"] == os.path.join(
-        host.home, "cache", "gale", "apps", "tiny", digest.hex()[:16], "app", "tiny.py")
+    assert check(host, exe=first)["origin"] == host.pathmod.join(
+        host.exe_cache_root(), "tiny", digest.hex()[:16], "app", "tiny.py")
 
     with zipfile.ZipFile(first) as z:
         assert z.testzip() is None

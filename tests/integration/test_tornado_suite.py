@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Tornado's own test suite, run by the embedded interpreter of a host whose
-payload carries tornado.test: `gale python -m tornado.test.runtests`.
+payload carries tornado.test: `gale python RUNNER MODULE...`, where RUNNER
+marks the tests listed below as skipped (with their reasons) and then hands
+over to tornado.test.runtests.
 
-Excluded modules and skipped tests are printed with their reasons.
+Excluded modules and skipped tests are printed with their reasons
+(docs/tornado-suite.md groups them).
 """
 
 import json
 import re
-
-from harness import Host
 
 # Test modules left out, and why. Keep this list short and honest.
 EXCLUDED = {
@@ -17,26 +18,68 @@ EXCLUDED = {
         "Gale's interpreter is isolated and ignores both by design (DESIGN.md, decision 5)",
 }
 
+# Single tests that cannot pass on the Windows targets here, and why. They
+# still run on the Linux target, and nothing else is skipped on Windows.
+WINE_SKIPS = {
+    "tornado.test.web_test.StaticFileVersionPathTest.test_symlink_to_device":
+        "links to /dev/zero, a POSIX device: on Windows the link points at "
+        "C:\\dev\\zero, which does not exist, so the handler logs a 404 "
+        "instead of 'is not a file'",
+    "tornado.test.ioloop_test.TestIOLoop.test_add_callback_wakeup":
+        "a timing test (a wake-up from another thread within 10 ms); under "
+        "Wine the wake-up goes through the wineserver and sometimes takes longer",
+    "tornado.test.iostream_test.TestIOStreamCheckHostname.test_no_match":
+        "on Windows the test does not wait for the server's 'bad certificate' "
+        "warning (Tornado's comment: it does not happen there); under Wine the "
+        "warning arrives after the ExpectLog block and fails the test",
+}
 
-def test_tornado_suite_passes_inside_host(tornado_tests_exe, tmp_path):
-    host = Host(tornado_tests_exe, str(tmp_path))
+# win-arm64 runs through qemu, about ten times slower: there the issue asks
+# for these modules, the server and client paths a Gale app depends on.
+ARM64_MODULES = ["tornado.test.httpserver_test", "tornado.test.web_test",
+                 "tornado.test.websocket_test", "tornado.test.iostream_test"]
+
+RUNNER = """\
+import importlib, sys, unittest
+skips = {skips!r}
+for test_id, reason in skips.items():
+    module, cls, name = test_id.rsplit(".", 2)
+    owner = getattr(importlib.import_module(module), cls)
+    setattr(owner, name, unittest.skip(reason)(getattr(owner, name)))
+import tornado.test.runtests
+sys.argv[0] = "runtests"
+tornado.test.runtests.main()
+"""
+
+
+def test_tornado_suite_passes_inside_host(make_host, target, tornado_tests_exe, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    host = make_host(tornado_tests_exe, str(home))
     listed = host.run("python", "-c", "import json, tornado.test.runtests as r; "
                       "print(json.dumps(r.TEST_MODULES))")
     assert listed.returncode == 0, listed.stderr
     modules = json.loads(listed.stdout)
-    assert set(EXCLUDED) <= set(modules)
+    assert set(EXCLUDED) <= set(modules) and set(ARM64_MODULES) <= set(modules)
     run = [m for m in modules if m not in EXCLUDED]
+    if target == "win-arm64":
+        run = ARM64_MODULES
+    skips = WINE_SKIPS if host.windows else {}
 
-    out = host.run("python", "-m", "tornado.test.runtests", "--verbose", *run, timeout=1200)
+    runner = tmp_path / "runner.py"
+    runner.write_text(RUNNER.format(skips=skips))
+    out = host.run("python", str(runner), "--verbose", *run, timeout=2400)
     tail = "\n".join(out.stderr.splitlines()[-60:])
     summary = re.search(r"^Ran (\d+) tests? in", out.stderr, re.M)
     assert summary, tail
     skipped = re.findall(r"^\w+ \(([\w.]+)\) \.\.\. skipped '(.*)'$", out.stderr, re.M)
-    print(f"\nTornado suite inside the host: {summary.group(1)} tests ran, "
-          f"{len(skipped)} skipped, {len(EXCLUDED)} module(s) excluded")
+    print(f"\nTornado suite inside the {target} host: {summary.group(1)} tests ran "
+          f"from {len(run)} modules, {len(skipped)} skipped, {len(EXCLUDED)} module(s) excluded")
     for module, reason in EXCLUDED.items():
         print(f"  excluded {module}: {reason}")
     for test, reason in skipped:
         print(f"  skipped {test}: {reason}")
     assert out.returncode == 0, tail
-    assert int(summary.group(1)) > 1000
+    # Every listed skip names a test that exists and was reached.
+    assert set(skips) <= {test for test, _ in skipped}, (set(skips), skipped)
+    assert int(summary.group(1)) > (400 if target == "win-arm64" else 1000)
