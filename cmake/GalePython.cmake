@@ -16,14 +16,16 @@ if(WIN32)
         IMPORTED_LOCATION "${GALE_CPYTHON_LIBRARY}"
         INTERFACE_INCLUDE_DIRECTORIES "${GALE_CPYTHON_INCLUDE_DIRS}")
     set(_host_python "${GALE_HOST_CPYTHON_DIR}")
-    set(GALE_STDLIB_EXTRA "")  # Windows' sysconfig has no _sysconfigdata
 else()
     set_target_properties(gale::python PROPERTIES
         IMPORTED_LOCATION "${GALE_CPYTHON_DIR}/libpython3.13.a"
         INTERFACE_INCLUDE_DIRECTORIES "${GALE_CPYTHON_DIR}/Include;${GALE_CPYTHON_DIR}")
     set(_host_python "${GALE_CPYTHON_DIR}")
-    file(GLOB GALE_STDLIB_EXTRA "${GALE_CPYTHON_DIR}/build/lib.*/_sysconfigdata_*.py")
 endif()
+# Linux's sysconfig needs the Linux build's _sysconfigdata_*; Windows' never
+# reads it. Every target's payload carries it, so the library is the same
+# everywhere and `gale pack --target linux-x86_64` works from gale.exe.
+file(GLOB GALE_STDLIB_EXTRA "${_host_python}/build/lib.*/_sysconfigdata_*.py")
 # Both builds describe their link libraries as one command-line string.
 separate_arguments(_py_libs UNIX_COMMAND "${GALE_CPYTHON_LINK_LIBS}")
 set_property(TARGET gale::python PROPERTY INTERFACE_LINK_LIBRARIES ${_py_libs})

@@ -21,6 +21,7 @@ packages=(
     python3 python3-venv python3-pip # test runner venv; pip fetches the Tornado sdist
     netbase                          # /etc/services, /etc/protocols (socket tests)
     openssl                          # test certificates
+    osslsigncode                     # Authenticode-signs a test copy of gale.exe
     wrk                              # benchmarks
 )
 

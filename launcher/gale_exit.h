@@ -9,7 +9,8 @@
 
 /* X(NAME, code, meaning) */
 #define GALE_EXIT_CODES(X) \
-    X(OK,      0,  "success, including a graceful stop after SIGINT/SIGTERM") \
+    X(OK,      0,  "success, including a graceful stop after SIGINT/SIGTERM " \
+                   "(Windows: Ctrl+C, Ctrl+Break, closing the console)") \
     X(ERROR,   1,  "unexpected internal error (a bug: run with GALE_DEBUG=1 and report it)") \
     X(USAGE,   2,  "bad command line") \
     X(CONFIG,  3,  "configuration missing, unreadable or invalid") \

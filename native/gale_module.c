@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT
  *
- * The built-in module _gale (see gale_module.h). Everything here is read-only
- * data set at start-up; platform services (the Windows console and service
- * control) will join it as functions.
+ * The built-in module _gale (see gale_module.h): read-only data set at
+ * start-up, and the platform services as functions (Windows: the console's
+ * stop handler, console_win.c; service control will join it).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h> /* first, as CPython requires */
 
 #include "gale_module.h"
 #include "gale_exit.h"
+#ifdef _WIN32
+#include "console_win.h"
+#endif
 
 static struct gale_module_info module_info;
 
@@ -68,6 +71,16 @@ static int gale_module_exec(PyObject *module)
     return add_exit_codes(module);
 }
 
+static PyMethodDef gale_module_methods[] = {
+#ifdef _WIN32
+    {"set_console_stop_handler", gale_console_set_stop_handler, METH_O,
+     "set_console_stop_handler(callable | None)\n--\n\n"
+     "Calls `callable` (on a thread of its own) for Ctrl+C, Ctrl+Break, closing\n"
+     "the console and shutdown; None passes them on to the signal module again."},
+#endif
+    {NULL, NULL, 0, NULL},
+};
+
 static PyModuleDef_Slot gale_module_slots[] = {
     {Py_mod_exec, gale_module_exec},
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
@@ -79,6 +92,7 @@ static struct PyModuleDef gale_module_def = {
     .m_name = "_gale",
     .m_doc = "The bridge between Gale's launcher and its Python runtime.",
     .m_size = 0,
+    .m_methods = gale_module_methods,
     .m_slots = gale_module_slots,
 };
 

@@ -4,7 +4,9 @@
 Everything the launcher knows about the process - Gale's version, the target,
 the running executable and where its payload sits, and the exit-code table
 from the launcher's single header - is read here and nowhere else, so the
-rest of the package imports plain names from this module.
+rest of the package imports plain names from this module. The platform
+services `_gale` offers (the Windows console's stop handler) are wrapped here
+too, as functions that do nothing where the platform has no such thing.
 
 `pack.py` must also run under a stock CPython without `_gale`; it never
 imports this module.
@@ -19,6 +21,16 @@ payload_offset: int = _gale.payload_offset
 payload_size: int = _gale.payload_size
 payload_digest: str = _gale.payload_digest
 exit_codes: dict = dict(_gale.exit_codes)
+
+
+def set_console_stop_handler(handler) -> None:
+    """Windows: Ctrl+C, Ctrl+Break, closing the console and shutdown call
+    `handler` (on a thread of their own) until it is set back to None, which
+    hands them to the signal module again. Elsewhere stop requests arrive as
+    POSIX signals, and this does nothing."""
+    setter = getattr(_gale, "set_console_stop_handler", None)
+    if setter is not None:
+        setter(handler)
 
 
 def exit_code(name: str) -> int:

@@ -3,7 +3,7 @@
 
     gale [serve] [options]     serve the app (the default; double-click lands here)
     gale check [options]       load config and app, print the resolved config
-    gale pack APPDIR -o OUT    build an executable for APPDIR
+    gale pack APPDIR -o OUT    build an executable for APPDIR (--target for another platform)
     gale --version
 
 `gale python` and `gale service` are handled by the launcher before Python
@@ -63,9 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_app_options(check)
     pack = sub.add_parser("pack", parents=[debug], help="build an executable for an app folder")
     pack.add_argument("appdir", metavar="APPDIR")
-    pack.add_argument("-o", "--out", required=True, metavar="OUT")
+    pack.add_argument("-o", "--out", required=True, metavar="OUT",
+                      help="the executable to write; for a Windows target .exe is added "
+                           "unless OUT ends in .exe")
     pack.add_argument("--name", help="app name (default: gale.toml's name, else the folder's)")
-    pack.add_argument("--target", help="platform of the executable (default: this one's)")
+    pack.add_argument("--target", help="linux-x86_64, win-x64 or win-arm64 (default: this "
+                      "executable's); another target's host template is gale-host[.exe] in "
+                      "the folder beside this one's, as in dist/<target>/")
+    pack.add_argument("--host-template", metavar="PATH",
+                      help="the host to build on instead (a gale-host[.exe] built for the target)")
     return parser
 
 
@@ -186,7 +192,8 @@ def cmd_pack(args, debug: bool) -> int:
     target = args.target or _native.target
     info = pack.pack_app(args.appdir, args.out, name=args.name, target=target,
                          exe=_native.executable, running_target=_native.target,
-                         offset=_native.payload_offset, size=_native.payload_size)
+                         offset=_native.payload_offset, size=_native.payload_size,
+                         template=args.host_template)
     print(f"wrote {info['out']} ({info['name']} for {target}, {info['size']} bytes)")
     return 0
 

@@ -3,10 +3,12 @@
 
 Two callers, one code path:
 
-* ``gale pack APPDIR -o OUT`` inside a running executable: the host is the
-  running executable's bytes before its payload, the library (stdlib,
-  tornado, gale) is copied from its payload, the app is compiled from
-  APPDIR. `cli.py` calls `pack_app`.
+* ``gale pack APPDIR -o OUT [--target T] [--host-template PATH]`` inside a
+  running executable: the host is the running executable's bytes before its
+  payload (or, for another target, the template ``gale-host[.exe]`` in
+  ``../<T>/`` beside the executable's folder, as in ``dist/``), the library
+  (stdlib, tornado, gale) is copied from its payload, the app is compiled
+  from APPDIR. `cli.py` calls `pack_app`.
 * The build, with a stock CPython 3.13 and no `_gale`::
 
     python3.13 pylib/gale/pack.py build --host HOSTBIN --stdlib DIR
@@ -254,35 +256,80 @@ def load_base(path: str, offset: int | None = None, size: int | None = None):
     return payload.strip_signature(data[:offset]), library
 
 
-def find_target_host(target: str, exe: str) -> str:
-    """The host template for `target`: gale-host-<target>[.exe] next to the
-    running executable, or gale-host-<target>, gale-host or gale (a full
-    executable: its host part is used) in dist/<target>/, under the current
-    folder or beside the running executable's own dist/<target>/."""
-    if target not in TARGETS:
-        raise GaleError("PACK", f"unknown target {target!r} (known: {', '.join(TARGETS)})")
-    ext = ".exe" if target.startswith("win-") else ""
-    file = f"gale-host-{target}{ext}"
-    here = os.path.dirname(os.path.abspath(exe))
-    candidates = [os.path.join(here, file)]
-    for dist in (os.path.join(os.getcwd(), "dist", target), os.path.join(os.path.dirname(here), target)):
-        candidates += [os.path.join(dist, name) for name in (file, f"gale-host{ext}", f"gale{ext}")]
-    for path in candidates:
-        if os.path.isfile(path) and os.path.realpath(path) != os.path.realpath(exe):
-            return path
-    raise GaleError("PACK", f"no host template for {target}: looked for {file} next to "
-                            f"{exe} and in dist/{target}/")
+# What an executable's header says it was built for (PE machine, ELF e_machine).
+_PE_MACHINES = {0x8664: "win-x64", 0xAA64: "win-arm64"}
+_ELF_MACHINES = {62: "linux-x86_64"}
+
+
+def is_windows(target: str) -> bool:
+    return target.startswith("win-")
+
+
+def executable_target(data: bytes) -> str | None:
+    """The target whose executables look like `data` (a file's first bytes),
+    or None for anything else."""
+    if data[:4] == b"\x7fELF" and data[4:6] == b"\x02\x01":  # 64-bit, little-endian
+        return _ELF_MACHINES.get(int.from_bytes(data[18:20], "little"))
+    if data[:2] == b"MZ" and len(data) >= 0x40:
+        pe = int.from_bytes(data[0x3C:0x40], "little")
+        if data[pe:pe + 4] == b"PE\0\0":
+            return _PE_MACHINES.get(int.from_bytes(data[pe + 4:pe + 6], "little"))
+    return None
+
+
+def output_path(out: str, target: str) -> str:
+    """OUT as written: Windows only runs files named .exe, so Windows targets
+    get the suffix unless OUT already ends in it."""
+    if is_windows(target) and not out.lower().endswith(".exe"):
+        return out + ".exe"
+    return out
+
+
+def template_path(target: str, exe: str) -> str:
+    """The host template for `target` in the dist layout: gale-host[.exe] in
+    the folder beside the running executable's, as dist/<target>/ is beside
+    dist/<running target>/."""
+    name = "gale-host.exe" if is_windows(target) else "gale-host"
+    dist = os.path.dirname(os.path.dirname(os.path.abspath(exe)))
+    path = os.path.join(dist, target, name)
+    if not os.path.isfile(path):
+        raise GaleError("PACK", f"no host template for {target}: {path} does not exist (build it "
+                                f"with 'cmake --preset {target} && cmake --build --preset "
+                                f"{target}', or name one with --host-template PATH)")
+    return path
+
+
+def load_template(path: str, target: str):
+    """(host, library or None) from template `path`, which must be built for `target`."""
+    if not os.path.isfile(path):
+        raise GaleError("PACK", f"host template {path} does not exist")
+    host, library = load_base(path)
+    found = executable_target(host)
+    if found != target:
+        what = f"a {found} executable" if found else "not a Gale host executable"
+        raise GaleError("PACK", f"host template {path} is {what}, not one for {target}")
+    return host, library
 
 
 def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
-             running_target: str, offset: int, size: int) -> dict:
-    """`gale pack`: APPDIR onto the running executable's (or `target`'s) host."""
+             running_target: str, offset: int, size: int, template=None) -> dict:
+    """`gale pack`: APPDIR onto a host for `target`; returns `assemble`'s summary.
+
+    The host is `template` if given, else the running executable's own for
+    its target, else `template_path`'s. A bare template (no payload) takes
+    the library from the running executable: every target's payload carries
+    the same one (cmake/GalePython.cmake)."""
+    if target not in TARGETS:
+        raise GaleError("PACK", f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+    out = output_path(out, target)
+    if template is None and target != running_target:
+        template = template_path(target, exe)
     app = collect_app(appdir, name, out)
-    if target == running_target:
+    if template is None:
         host, library = load_base(exe, offset, size)
     else:
-        host, library = load_base(find_target_host(target, exe))
-        if library is None:  # a bare host: the .pyc library is the same for every target
+        host, library = load_template(template, target)
+        if library is None:
             _, library = load_base(exe, offset, size)
     return assemble(out, host, library, app)
 

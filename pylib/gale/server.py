@@ -23,7 +23,12 @@ Gale exits 0. SIGTERM is forwarded to whatever handles SIGINT.
 
 `request_stop()` is the one way in for every stop trigger: the POSIX signal
 handlers installed here, and the Windows console and service handlers. It is
-safe to call from any thread.
+safe to call from any thread. On Windows, Ctrl+C, Ctrl+Break, closing the
+console and shutdown arrive through the launcher's console handler
+(`_native.set_console_stop_handler`), set while an app runs in any mode: left
+to the UCRT's SIGINT/SIGBREAK emulation, closing the console would end the
+process before the drain, and Ctrl+Break would kill a script. Outside that
+window (`gale python`) Ctrl+C raises KeyboardInterrupt, as with python.exe.
 """
 
 import _thread
@@ -37,7 +42,7 @@ import socket
 import sys
 import threading
 
-from gale import appload
+from gale import _native, appload
 from gale.errors import GaleError
 
 log = logging.getLogger("gale")
@@ -95,6 +100,7 @@ def _install_async(stop: _AsyncStop):
     """Routes the stop signals to `stop`; returns a function that undoes it."""
     global _stop
     _stop = stop
+    _native.set_console_stop_handler(request_stop)
     added, replaced = [], []
     for sig in _stop_signals():
         try:
@@ -108,6 +114,7 @@ def _install_async(stop: _AsyncStop):
 
     def undo() -> None:
         global _stop
+        _native.set_console_stop_handler(None)
         _stop = None
         for sig in added:
             stop.loop.remove_signal_handler(sig)
@@ -268,6 +275,7 @@ def _run_blocking(cfg, call, what: str) -> int:
     """Runs `call` in this thread; stop requests arrive as SIGINT."""
     global _stop
     _stop = lambda: _thread.interrupt_main(signal.SIGINT)  # noqa: E731
+    _native.set_console_stop_handler(request_stop)
     old_term = None
     if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _forward_to_sigint)
@@ -281,6 +289,7 @@ def _run_blocking(cfg, call, what: str) -> int:
     except Exception as exc:
         _app_crashed(what, exc)
     finally:
+        _native.set_console_stop_handler(None)
         _stop = None
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)

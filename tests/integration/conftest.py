@@ -22,6 +22,16 @@ def pytest_addoption(parser):
     parser.addoption("--gale-source", help="the source tree")
     parser.addoption("--gale-linux-exe", help="dist/linux-x86_64/gale, for packing from Linux")
     parser.addoption("--gale-arm64-root", help="the root tests/harness/arm64-root.sh printed")
+    parser.addoption("--gale-ctrl-event", help="the Windows targets' ctrl-event.exe "
+                     "(tests/tools/ctrl_event.c), which delivers console events")
+
+
+def pytest_generate_tests(metafunc):
+    """`stop_event`: each way the target has to stop a server gracefully."""
+    if "stop_event" in metafunc.fixturenames:
+        target = metafunc.config.getoption("--gale-target")
+        host = {"win-x64": WineHost, "win-arm64": Arm64Host}.get(target, Host)
+        metafunc.parametrize("stop_event", host.STOP_EVENTS)
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +63,11 @@ def make_host(request, target, source_dir, tmp_path_factory):
         yield Host
         return
     first_exe = os.path.abspath(request.config.getoption("--gale-exe"))
+    ctrl_event = request.config.getoption("--gale-ctrl-event")
     if target == "win-x64":
         prefix = str(tmp_path_factory.mktemp("wineprefix"))
 
-        def make(exe, home):
+        def make_target_host(exe, home):
             return WineHost(exe, home, prefix)
     else:
         root = request.config.getoption("--gale-arm64-root")
@@ -65,8 +76,13 @@ def make_host(request, target, source_dir, tmp_path_factory):
         runner = os.path.join(source_dir, "tests", "harness", "arm64-run.sh")
         shares = [str(tmp_path_factory.getbasetemp()), source_dir]
 
-        def make(exe, home):
+        def make_target_host(exe, home):
             return Arm64Host(exe, home, runner, root, shares)
+
+    def make(exe, home):
+        host = make_target_host(exe, home)
+        host.ctrl_event = ctrl_event and os.path.abspath(ctrl_event)
+        return host
     # The first run creates or updates the Wine prefix, and Wine says so on
     # stderr; tests that read stderr should not see that.
     warm = make(first_exe, str(tmp_path_factory.mktemp("warm-up")))
@@ -74,7 +90,7 @@ def make_host(request, target, source_dir, tmp_path_factory):
     assert out.returncode == 0, out.stderr
     yield make
     if target == "win-x64":
-        subprocess.run(["wineserver", "-k"], env={**os.environ, **wine_env(prefix)},
+        subprocess.run([WineHost.WINESERVER, "-k"], env={**os.environ, **wine_env(prefix)},
                        capture_output=True, timeout=60)
 
 

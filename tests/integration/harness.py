@@ -21,6 +21,7 @@ import json
 import ntpath
 import os
 import posixpath
+import re
 import select
 import shutil
 import signal
@@ -65,27 +66,42 @@ def one_error_line(stderr):
 class Process:
     """A running executable with its output captured."""
 
-    def __init__(self, popen: subprocess.Popen):
+    def __init__(self, popen: subprocess.Popen, host=None):
         self.popen = popen
+        self.host = host
         self.stdout = ""
         self.stderr = ""
+        self.stoppers = []  # helper processes that delivered stop events
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
-    def signal(self, sig=signal.SIGTERM) -> None:
+    def signal(self, sig) -> None:
+        """Sends a POSIX signal to the process (or, for win-arm64, to the
+        runner, which passes it on)."""
         self.popen.send_signal(sig)
 
+    def request_stop(self, event=None) -> None:
+        """Delivers one of the host's STOP_EVENTS (its first by default): what
+        a user or the system does to stop the server gracefully."""
+        self.host.send_stop(self, event or self.host.STOP_EVENTS[0])
+
     def wait(self, timeout=30.0) -> int:
+        """Waits for the exit (and for the helpers that delivered stop
+        events, which must have succeeded); returns the exit code."""
         out, err = self.popen.communicate(timeout=timeout)
         self.stdout += out
         self.stderr += err
+        for stopper in self.stoppers:
+            code = stopper.wait(timeout)
+            assert code == 0, f"{stopper.popen.args} exited with {code}:\n{stopper.stderr}"
         return self.popen.returncode
 
     def stop(self, timeout=30.0) -> int:
+        """Requests a graceful stop and returns the exit code."""
         if self.popen.poll() is None:
-            self.signal(signal.SIGTERM)
+            self.request_stop()
         try:
             return self.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -93,13 +109,16 @@ class Process:
             self.wait(10)
             raise
 
-    def wait_stderr(self, text: str, timeout=START_TIMEOUT) -> None:
-        """Reads stderr (kept in self.stderr) until it contains text, or fails
-        with the output."""
+    def wait_stderr(self, text, timeout=START_TIMEOUT):
+        """Reads stderr (kept in self.stderr) until it contains text, or a
+        match of the compiled pattern text; fails with the output."""
+        def found():
+            return text.search(self.stderr) if hasattr(text, "search") else text in self.stderr
+
         fd = self.popen.stderr.fileno()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         deadline = time.monotonic() + timeout
-        while text not in self.stderr:
+        while not found():
             left = deadline - time.monotonic()
             ready = left > 0 and select.select([fd], [], [], left)[0]
             chunk = os.read(fd, 65536) if ready else b""
@@ -107,6 +126,7 @@ class Process:
                 why = "exited" if ready else f"still running after {timeout}s"
                 raise AssertionError(f"{why} without {text!r} on stderr:\n{self.stderr}")
             self.stderr += decoder.decode(chunk)
+        return found()
 
     def wait_http(self, url: str, timeout=START_TIMEOUT, context=None) -> None:
         """Polls until url answers (any HTTP status), or fails with the output."""
@@ -137,6 +157,9 @@ class Host:
     target = "linux-x86_64"
     windows = False
     suffix = ""  # what executables' names end with
+    # The ways to stop a server gracefully; the first is the usual one.
+    STOP_EVENTS = ("TERM", "INT")
+    SIGNALS = {"TERM": signal.SIGTERM, "INT": signal.SIGINT}
 
     def __init__(self, exe: str, home: str):
         self.exe = exe
@@ -193,9 +216,12 @@ class Host:
         popen = subprocess.Popen(self.argv(exe, args, env, cwd), env=self.env(env), cwd=cwd,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
-        proc = Process(popen)
+        proc = Process(popen, self)
         self.procs.append(proc)
         return proc
+
+    def send_stop(self, proc, event) -> None:
+        proc.signal(self.SIGNALS[event])
 
     def serve(self, *args, exe=None, env=None, port=None, scheme="http", context=None):
         """Starts `serve` on a free port and waits until it answers."""
@@ -237,6 +263,26 @@ class _WindowsHost(Host):
     LOCAL_APPDATA = "C:\\users\\root\\AppData\\Local"  # in a Wine prefix made as root
 
     prefix = ""  # the Linux path of the Wine prefix (set by the subclass)
+    # Ctrl+C, Ctrl+Break, closing the console window. Under Wine, SIGINT
+    # becomes CTRL_C_EVENT; the others are delivered by ctrl_event, a small
+    # Windows program (tests/tools/ctrl_event.c) that starts the handler
+    # thread in the process the way Windows does. It needs the process's
+    # Windows PID, which the launcher's first debug line names: Windows
+    # servers start with GALE_DEBUG=1.
+    STOP_EVENTS = ("CTRL_C", "CTRL_BREAK", "CLOSE")
+    CTRL_EVENT_ARGS = {"CTRL_BREAK": "break", "CLOSE": "close"}
+    ctrl_event = ""  # the ctrl-event.exe of the target
+
+    def spawn(self, *args, env=None, exe=None, cwd=None) -> Process:
+        return super().spawn(*args, env={"GALE_DEBUG": "1", **(env or {})}, exe=exe, cwd=cwd)
+
+    def send_stop(self, proc, event) -> None:
+        if event == "CTRL_C":
+            proc.signal(signal.SIGINT)
+            return
+        assert self.ctrl_event, "no ctrl-event.exe given (--gale-ctrl-event)"
+        winpid = proc.wait_stderr(re.compile(r"gale\[(\d+)\]: debug: ")).group(1)
+        proc.stoppers.append(self.spawn(self.CTRL_EVENT_ARGS[event], winpid, exe=self.ctrl_event))
 
     def path(self, path) -> str:
         return windows_path(path)
@@ -272,6 +318,7 @@ class WineHost(_WindowsHost):
 
     target = "win-x64"
     WINE = "/usr/lib/wine/wine64"
+    WINESERVER = "/usr/lib/wine/wineserver64"
 
     def __init__(self, exe: str, home: str, prefix: str):
         super().__init__(exe, home)

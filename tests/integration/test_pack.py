@@ -57,7 +57,7 @@ def test_plain_tornado_app_finds_its_files(host, source_dir, tmp_path):
 
 
 def test_pack_errors_leave_nothing_behind(host, tmp_path):
-    out_exe = host.exe_path(tmp_path / "never")
+    out_exe = tmp_path / ("never" + host.suffix)
     out = host.run("pack", str(tmp_path / "missing"), "-o", str(out_exe))
     codes = exit_codes(host)
     assert out.returncode in (codes["CONFIG"], codes["PACK"]), out.stderr

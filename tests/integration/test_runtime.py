@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import struct
 import threading
 import time
@@ -200,24 +199,16 @@ def test_debug_shows_the_traceback(host):
 
 # --- stopping ----------------------------------------------------------------
 
-def test_app_mode_stops_on_sigint(host):
-    proc = host.serve()
-    assert get(proc.url + "/")[0] == 200
-    proc.signal(signal.SIGINT)
-    assert proc.wait(30) == 0, proc.stderr
-    assert f"Serving hello on {proc.url}/" in proc.stderr
-    assert "stop requested" in proc.stderr and "stopped" in proc.stderr
-
-
 def test_second_stop_during_drain_cuts_requests_off(host):
     proc = host.serve("--drain-timeout", "60")
     thread, result = slow_request(proc.url + "/slow?seconds=20")
     time.sleep(1.0)  # the request is in flight
-    proc.signal(signal.SIGTERM)
+    first, second = host.STOP_EVENTS[:2]
+    proc.request_stop(first)
     proc.wait_stderr("draining 1 request")
     time.sleep(0.5)  # past the window in which a repeat counts as the same signal
     started = time.monotonic()
-    proc.signal(signal.SIGINT)
+    proc.request_stop(second)
     assert proc.wait(15) == 0, proc.stderr
     assert time.monotonic() - started < 10
     thread.join(30)
@@ -226,13 +217,13 @@ def test_second_stop_during_drain_cuts_requests_off(host):
     assert "closing 1 unfinished request" in proc.stderr
 
 
-def test_signal_delivered_twice_counts_once(host):
+def test_stop_delivered_twice_counts_once(host):
     proc = host.serve("--drain-timeout", "30")
     thread, result = slow_request(proc.url + "/slow?seconds=2")
     time.sleep(1.0)
-    proc.signal(signal.SIGTERM)
+    proc.request_stop()
     time.sleep(0.05)  # as `timeout` does: to the process, then to its group
-    proc.signal(signal.SIGTERM)
+    proc.request_stop()
     assert proc.wait(30) == 0, proc.stderr
     thread.join(30)
     assert result.get("reply") == (200, b"done"), (result, proc.stderr)
@@ -244,7 +235,7 @@ def test_drain_timeout_expires(host):
     thread, result = slow_request(proc.url + "/slow?seconds=20")
     time.sleep(1.0)
     started = time.monotonic()
-    proc.signal()
+    proc.request_stop()
     assert proc.wait(15) == 0, proc.stderr
     assert 0.9 <= time.monotonic() - started < 10
     thread.join(30)
@@ -278,14 +269,13 @@ async def main():
 }
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
-def test_main_mode_stops_cleanly(host, tmp_path, sig):
+def test_main_mode_stops_cleanly(host, tmp_path, stop_event):
     exe = pack(host, write_app(tmp_path / "mainmode", MAIN_APP), tmp_path / "mainmode-exe")
     port = free_port()
     proc = host.spawn(exe=exe, env={"PORT": str(port)})
     proc.wait_http(f"http://127.0.0.1:{port}/")
     assert get(f"http://127.0.0.1:{port}/") == (200, b"main mode")
-    proc.signal(sig)
+    proc.request_stop(stop_event)
     assert proc.wait(30) == 0, proc.stderr
     assert "app: cleaned up" in proc.stdout, proc.stderr
 
@@ -327,9 +317,8 @@ SCRIPT_RUNS = {
 }
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 @pytest.mark.parametrize("run", sorted(SCRIPT_RUNS))
-def test_script_mode_stops_cleanly(host, tmp_path, run, sig):
+def test_script_mode_stops_cleanly(host, tmp_path, run, stop_event):
     app = write_app(tmp_path / "scripted", {
         "gale.toml": 'script = "server.py"\n',
         "server.py": SCRIPT.replace("{run}", SCRIPT_RUNS[run]),
@@ -340,7 +329,7 @@ def test_script_mode_stops_cleanly(host, tmp_path, run, sig):
     proc = host.spawn("--port", "1", exe=exe, env={"PORT": str(port)})
     proc.wait_http(f"http://127.0.0.1:{port}/")
     assert get(f"http://127.0.0.1:{port}/") == (200, b"__main__ []")
-    proc.signal(sig)
+    proc.request_stop(stop_event)
     assert proc.wait(30) == 0, proc.stderr
     assert "app: cleaned up" in proc.stdout, proc.stderr
 

@@ -73,7 +73,7 @@ def test_note_survives_restart(host, tmp_path):
     assert proc.stop() == 0
 
 
-def test_sigterm_drains_slow_request(host):
+def test_stop_drains_slow_request(host, stop_event):
     proc = host.serve("--drain-timeout", "20")
     result = {}
 
@@ -86,12 +86,14 @@ def test_sigterm_drains_slow_request(host):
     t = threading.Thread(target=slow)
     t.start()
     time.sleep(1.0)  # the request is in flight
-    proc.signal()
+    proc.request_stop(stop_event)
     code = proc.wait(30)
     t.join(30)
     assert result.get("reply") == (200, b"done"), (result, proc.stderr)
     assert code == 0, proc.stderr
-    assert "drain" in proc.stderr.lower()
+    assert f"Serving hello on {proc.url}/" in proc.stderr
+    for step in ("stop requested", "draining 1 request", "stopped"):
+        assert step in proc.stderr, (step, proc.stderr)
 
 
 def test_port_in_use(host):

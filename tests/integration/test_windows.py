@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: MIT
+"""What makes gale.exe a proper Windows program: its PE header, the DLLs it
+imports, its resources (version information, icon, manifest), that it still
+runs once Authenticode-signed, and `gale pack --target` from Linux.
+
+The file checks are made on both dist/<target>/gale.exe and the template
+gale-host.exe beside it; the others run the executable under the host's
+runner (Wine). Every test is skipped for linux-x86_64.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pefile
+import pytest
+
+from harness import exit_codes, get, one_error_line
+
+MACHINES = {"win-x64": 0x8664, "win-arm64": 0xAA64}  # IMAGE_FILE_MACHINE_AMD64, _ARM64
+CONSOLE = 3  # IMAGE_SUBSYSTEM_WINDOWS_CUI
+
+# Every DLL a host may import, apart from the UCRT's api-ms-win-crt-* sets.
+# All are in System32 on every Windows 10 and 11 (the manifest's floor);
+# api-ms-win-core-path-l1-1-0 is the API set holding PathCch* (Windows 8+),
+# which CPython uses instead of pathcch.lib (docs/cpython-windows.md).
+# A new entry needs a reason: the loader maps these before main(), so before
+# the launcher restricts the DLL search path.
+SYSTEM_DLLS = {
+    "kernel32.dll", "advapi32.dll", "user32.dll", "ws2_32.dll", "iphlpapi.dll",
+    "bcrypt.dll", "crypt32.dll", "rpcrt4.dll", "version.dll", "winmm.dll",
+    "api-ms-win-core-path-l1-1-0.dll",
+}
+UCRT_API_SET = re.compile(r"^api-ms-win-crt-[a-z]+-l1-1-0\.dll$")
+# What a host must never need beside it: a toolchain's runtime, a Python DLL,
+# MSVC's runtime, or the pre-UCRT msvcrt.dll.
+FOREIGN_DLL = re.compile(r"^(libgcc|libwinpthread|libstdc\+\+|libc\+\+|libunwind|python3|"
+                         r"vcruntime|msvcp|msvcr|ucrtbased)", re.I)
+
+WIN10_11 = "{8e0f7a12-bfb3-4fe8-b9a5-48fd50a15a9a}"
+
+
+@pytest.fixture
+def win(host):
+    if not host.windows:
+        pytest.skip("Windows executables only")
+    return host
+
+
+@pytest.fixture(params=["gale.exe", "gale-host.exe"])
+def pe_path(win, request):
+    """dist/<target>/gale.exe, then the template gale-host.exe beside it."""
+    return os.path.join(os.path.dirname(win.exe), request.param)
+
+
+def load_pe(path):
+    pe = pefile.PE(path, fast_load=True)
+    pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY[name] for name in (
+        "IMAGE_DIRECTORY_ENTRY_IMPORT", "IMAGE_DIRECTORY_ENTRY_DELAY_IMPORT",
+        "IMAGE_DIRECTORY_ENTRY_RESOURCE")])
+    return pe
+
+
+def security_directory(path):
+    """(file offset, size) of the Authenticode certificate table; (0, 0) if unsigned."""
+    pe = pefile.PE(path, fast_load=True)
+    entry = pe.OPTIONAL_HEADER.DATA_DIRECTORY[
+        pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_SECURITY"]]
+    return entry.VirtualAddress, entry.Size
+
+
+def resources(pe, kind):
+    """{resource id: bytes} for every resource of type `kind` (one language each)."""
+    out = {}
+    for typ in pe.DIRECTORY_ENTRY_RESOURCE.entries:
+        if typ.id != pefile.RESOURCE_TYPE[kind]:
+            continue
+        for res in typ.directory.entries:
+            for lang in res.directory.entries:
+                out[res.id] = pe.get_data(lang.data.struct.OffsetToData, lang.data.struct.Size)
+    return out
+
+
+def versions(host):
+    """{component: version} from `gale --version` ("Gale 0.1.0" -> {"Gale": "0.1.0"})."""
+    out = host.run("--version")
+    assert out.returncode == 0, out.stderr
+    return dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)
+
+
+def run_linux(exe, *args, home):
+    """Runs the Linux executable natively, whatever the host under test is."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GALE_", "XDG_"))}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / "cache"),
+               XDG_DATA_HOME=str(home / "data"))
+    return subprocess.run([exe, *args], env=env, cwd=home, capture_output=True, text=True,
+                          timeout=300)
+
+
+# --- the file ------------------------------------------------------------------
+
+def test_pe_header(win, pe_path):
+    pe = pefile.PE(pe_path, fast_load=True)
+    assert pe.FILE_HEADER.Machine == MACHINES[win.target], hex(pe.FILE_HEADER.Machine)
+    assert pe.OPTIONAL_HEADER.Magic == pefile.OPTIONAL_HEADER_MAGIC_PE_PLUS
+    assert pe.OPTIONAL_HEADER.Subsystem == CONSOLE
+    # ASLR with 64-bit entropy and DEP, as the toolchain gives by default.
+    flags = pe.OPTIONAL_HEADER.DllCharacteristics
+    for name in ("DYNAMIC_BASE", "HIGH_ENTROPY_VA", "NX_COMPAT"):
+        assert flags & pefile.DLL_CHARACTERISTICS["IMAGE_DLLCHARACTERISTICS_" + name], name
+
+
+def test_imports_only_system_dlls(win, pe_path):
+    pe = load_pe(pe_path)
+    dlls = {entry.dll.decode("ascii").lower() for attr in (
+        "DIRECTORY_ENTRY_IMPORT", "DIRECTORY_ENTRY_DELAY_IMPORT")
+        for entry in getattr(pe, attr, [])}
+    assert "kernel32.dll" in dlls
+    assert any(UCRT_API_SET.match(d) for d in dlls), dlls  # UCRT, not msvcrt.dll
+    assert not [d for d in dlls if FOREIGN_DLL.match(d) or d == "msvcrt.dll"], dlls
+    assert not [d for d in dlls if not UCRT_API_SET.match(d) and d not in SYSTEM_DLLS], dlls
+
+
+def test_version_resource(win, pe_path):
+    pe = load_pe(pe_path)
+    assert 1 in resources(pe, "RT_VERSION")  # VS_VERSION_INFO
+    strings = {}
+    for info in pe.FileInfo[0]:
+        for table in getattr(info, "StringTable", []):
+            strings.update({k.decode(): v.decode() for k, v in table.entries.items()})
+    have = versions(win)
+    gale = have["Gale"]
+    assert strings["ProductName"] == "Gale"
+    assert strings["FileVersion"] == strings["ProductVersion"] == gale
+    assert strings["OriginalFilename"] == "gale.exe" and strings["InternalName"] == "gale"
+    assert strings["FileDescription"] == (f"Gale (Gale host: CPython {have['CPython']}, "
+                                          f"Tornado {have['Tornado']})")
+    # The numeric version (what Explorer's Details tab shows) agrees.
+    fixed = pe.VS_FIXEDFILEINFO[0]
+    major, minor, patch = (int(n) for n in gale.split("."))
+    assert (fixed.FileVersionMS, fixed.FileVersionLS) == ((major << 16) | minor, patch << 16)
+    assert (fixed.ProductVersionMS, fixed.ProductVersionLS) == \
+        (fixed.FileVersionMS, fixed.FileVersionLS)
+
+
+def test_icon(win, pe_path):
+    pe = load_pe(pe_path)
+    groups = resources(pe, "RT_GROUP_ICON")
+    icons = resources(pe, "RT_ICON")
+    assert groups and icons
+    # GRPICONDIR: reserved, type 1 (icon), count; then 14-byte entries
+    # whose last two bytes name an RT_ICON resource.
+    group = next(iter(groups.values()))
+    reserved, kind, count = (int.from_bytes(group[i:i + 2], "little") for i in (0, 2, 4))
+    assert (reserved, kind) == (0, 1) and count >= 1
+    ids = {int.from_bytes(group[6 + 14 * i + 12:6 + 14 * i + 14], "little") for i in range(count)}
+    assert ids <= set(icons), (ids, set(icons))
+
+
+def test_manifest(win, pe_path):
+    pe = load_pe(pe_path)
+    manifests = resources(pe, "RT_MANIFEST")
+    assert list(manifests) == [1], manifests  # CREATEPROCESS_MANIFEST_RESOURCE_ID
+    root = ET.fromstring(manifests[1])
+    found = {}
+    for el in root.iter():
+        found.setdefault(el.tag.rsplit("}", 1)[-1], []).append(el)
+    assert [el.get("level") for el in found["requestedExecutionLevel"]] == ["asInvoker"]
+    assert [el.get("uiAccess") for el in found["requestedExecutionLevel"]] == ["false"]
+    assert WIN10_11 in [el.get("Id") for el in found["supportedOS"]]
+    assert [el.text.strip() for el in found["longPathAware"]] == ["true"]
+    assert [el.text.strip() for el in found["activeCodePage"]] == ["UTF-8"]
+
+
+# --- signing ---------------------------------------------------------------------
+
+def sign(exe, out, tmp_path):
+    """Signs a copy of `exe` as `out` with a throwaway self-signed code-signing
+    certificate, which it returns."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    if not cert.exists():
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=Gale test signing", "-keyout", key, "-out", cert,
+                        "-addext", "keyUsage=critical,digitalSignature",
+                        "-addext", "extendedKeyUsage=codeSigning"],
+                       check=True, capture_output=True)
+    done = subprocess.run(["osslsigncode", "sign", "-certs", cert, "-key", key, "-h", "sha256",
+                           "-n", "Gale test", "-in", exe, "-out", out],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return cert
+
+
+def test_signed_executable_still_runs(win, tmp_path):
+    """Authenticode appends a certificate table after the payload; the
+    launcher must still find the payload."""
+    signed = tmp_path / "signed.exe"
+    cert = sign(win.exe, signed, tmp_path)
+    out = subprocess.run(["osslsigncode", "verify", "-CAfile", cert, "-in", signed],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr  # the signature, and the chain to cert
+    where, size = security_directory(signed)
+    assert size > 0 and where >= os.path.getsize(win.exe)  # after the payload
+
+    assert win.run("--version", exe=str(signed)).returncode == 0
+    proc = win.serve(exe=str(signed))
+    assert get(proc.url + "/")[0] == 200
+    assert proc.stop() == 0, proc.stderr
+
+
+def test_pack_onto_a_signed_executable(win, linux_exe, source_dir, tmp_path):
+    """A signed gale.exe as the template gives an unsigned executable, not
+    one whose header points at a certificate table that is not there."""
+    signed = tmp_path / "signed.exe"
+    sign(win.exe, signed, tmp_path)
+    home = tmp_path / "home-linux"
+    home.mkdir()
+    fresh = tmp_path / "fresh.exe"
+    out = run_linux(linux_exe, "pack", os.path.join(source_dir, "examples", "hello"),
+                    "--target", win.target, "--host-template", str(signed), "-o", str(fresh),
+                    home=home)
+    assert out.returncode == 0, out.stderr
+    assert security_directory(fresh) == (0, 0)
+    assert pefile.PE(fresh, fast_load=True).OPTIONAL_HEADER.CheckSum == 0
+    assert win.run("--version", exe=str(fresh)).returncode == 0
+
+
+# --- gale pack --target ------------------------------------------------------------
+
+def test_pack_for_this_target_from_linux(win, linux_exe, source_dir, tmp_path):
+    home = tmp_path / "home-linux"
+    home.mkdir()
+    out = run_linux(linux_exe, "pack", os.path.join(source_dir, "examples", "hello"),
+                    "--target", win.target, "--name", "hello2", "-o", str(tmp_path / "hello2"),
+                    home=home)
+    assert out.returncode == 0, out.stderr
+    exe = tmp_path / "hello2.exe"  # .exe added for a Windows target
+    assert str(exe) in out.stdout and not (tmp_path / "hello2").exists()
+    assert pefile.PE(exe, fast_load=True).FILE_HEADER.Machine == MACHINES[win.target]
+    proc = win.serve(exe=str(exe))
+    assert get(proc.url + "/")[0] == 200
+    assert proc.stop() == 0, proc.stderr
+    check = win.run("check", exe=str(exe))
+    assert check.returncode == 0 and 'name = "hello2"' in check.stdout, check.stdout + check.stderr
+
+
+def test_pack_without_a_template(win, linux_exe, source_dir, tmp_path):
+    # A copy of the Linux executable with no dist/<target>/ folder beside its own.
+    lonely = tmp_path / "bin" / "gale"
+    lonely.parent.mkdir()
+    shutil.copy2(linux_exe, lonely)
+    home = tmp_path / "home-linux"
+    home.mkdir()
+    out = run_linux(str(lonely), "pack", os.path.join(source_dir, "examples", "hello"),
+                    "--target", win.target, "-o", str(tmp_path / "never"), home=home)
+    assert out.returncode == exit_codes(win)["PACK"], out.stderr
+    line = one_error_line(out.stderr)
+    looked = os.path.join(str(tmp_path), win.target, "gale-host.exe")
+    assert looked in line and "--host-template" in line and f"--preset {win.target}" in line
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("never", ".gale-pack-"))]
+
+
+def test_pack_for_linux_from_windows(win, source_dir, tmp_path):
+    """The other way round, with dist/linux-x86_64/gale-host as the template:
+    every target's payload carries the same library (Linux's _sysconfigdata
+    included), so what gale.exe packs for Linux is complete."""
+    out_exe = tmp_path / "hello-linux"
+    out = win.run("pack", os.path.join(source_dir, "examples", "hello"),
+                  "--target", "linux-x86_64", "-o", str(out_exe))
+    assert out.returncode == 0, out.stderr
+    os.chmod(out_exe, 0o755)  # Windows has no execute bit to set
+    home = tmp_path / "home-linux"
+    home.mkdir()
+    done = run_linux(str(out_exe), "python", "-c",
+                     "import sys, sysconfig; print(sys.platform, sysconfig.get_platform(), "
+                     "sysconfig.get_config_var('EXT_SUFFIX'))", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["linux", "linux-x86_64", ".cpython-313-x86_64-linux-gnu.so"]
