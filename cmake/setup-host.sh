@@ -20,6 +20,7 @@ packages=(
     check                            # C unit tests
     python3 python3-venv python3-pip # test runner venv; pip fetches the Tornado sdist
     netbase                          # /etc/services, /etc/protocols (socket tests)
+    wine64                           # runs the win-x64 executables in the tests
     openssl                          # test certificates
     osslsigncode                     # Authenticode-signs a test copy of gale.exe
     wrk                              # benchmarks

@@ -14,12 +14,24 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 venv=$(bash cmake/setup-host.sh | tail -n 1)
 targets="linux-x86_64;win-x64;win-arm64"
 
+# The arm64 root (debootstrap, mostly waiting on downloads and qemu) is made
+# while the targets build; its output is shown when it is done.
+root_out=$(mktemp) root_log=$(mktemp)
+trap 'rm -f "$root_out" "$root_log"' EXIT
+bash tests/harness/arm64-root.sh >"$root_out" 2>"$root_log" &
+root_pid=$!
+
 # linux-x86_64 first: the Windows CPython builds use its build Python.
 for preset in ${targets//;/ }; do
     cmake --preset "$preset"
     cmake --build --preset "$preset"
 done
-root=$(bash tests/harness/arm64-root.sh)
+
+root_status=0
+wait "$root_pid" || root_status=$?
+cat "$root_log" >&2
+[ "$root_status" -eq 0 ] || { echo "run.sh: tests/harness/arm64-root.sh failed" >&2; exit 1; }
+root=$(tail -n 1 "$root_out")
 
 cmake --preset linux-x86_64 -DGALE_PYTEST="$venv/bin/pytest" \
     -DGALE_TEST_TARGETS="$targets" -DGALE_ARM64_ROOT="$root"

@@ -131,6 +131,8 @@ while IFS= read -r var; do
     wine_env+=("$var=${!var}")
 done < <(compgen -e | grep '^GALE_' | grep -vx GALE_WINEDEBUG || true)
 wine_env+=(${extra_env[@]+"${extra_env[@]}"})
+# By path: env looks commands up in the PATH it sets, which --env may change.
+chroot_bin=$(command -v chroot) || die "no chroot command"
 
 # locked CMD...: CMD under the root's lock. The lock fd is closed again, so
 # the Wine process never inherits it.
@@ -201,7 +203,7 @@ unmount_system() {
 leave() {
     locked release || return 0
     # -w returns at once if no wineserver runs for the prefix.
-    timeout "$LINGER_TIMEOUT" env -i "${wine_env[@]}" chroot "$root" /usr/lib/wine/wineserver -w \
+    timeout "$LINGER_TIMEOUT" env -i "${wine_env[@]}" "$chroot_bin" "$root" /usr/lib/wine/wineserver -w \
         || log "the wineserver in $root still runs after ${LINGER_TIMEOUT}s; unmounting anyway"
     locked unmount_system
 }
@@ -232,7 +234,7 @@ exec 3<&0
 (
     trap - INT QUIT
     # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
-    exec env -i "${wine_env[@]}" chroot "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$cwd" \
+    exec env -i "${wine_env[@]}" "$chroot_bin" "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$cwd" \
         /usr/lib/wine/wine64 "$inner_exe" "$@" <&3 3<&-
 ) &
 child=$!
