@@ -62,7 +62,7 @@ import importlib.util
 import os
 import sys
 
-from gale import config, payload
+from gale import config, payload, peversion
 from gale.errors import GaleError
 
 TARGETS = ("linux-x86_64", "win-x64", "win-arm64")
@@ -232,6 +232,8 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale")
         roots.append("tornado")
     entries[payload.MANIFEST] = payload.build_manifest(name, config_text, entries, roots)
     entries = payload.with_parent_dirs(entries)
+    if is_windows(executable_target(host) or ""):
+        host = peversion.set_app_name(host, name)
     zip_bytes = payload.build_zip(entries, len(host))
     try:
         payload.write_executable(out, host, zip_bytes)

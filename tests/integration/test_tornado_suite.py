@@ -37,6 +37,15 @@ WINE_SKIPS = {
         "under Wine after the ExpectLog block that expects it has closed",
 }
 
+# Single tests that crash arm64 Wine under qemu, and why; x64 Wine passes them.
+ARM64_SKIPS = {
+    "tornado.test.iostream_test.TestIOStream.test_flow_control":
+        "arm64 Wine under qemu-user dies in this test ('nested exception on "
+        "signal stack' in Wine's fault handler, then a qemu segfault) while "
+        "10 MB wait in a socket's send path; win-x64 passes it, and it was "
+        "not seen to touch Gale's code (docs/tornado-suite.md)",
+}
+
 # win-arm64 runs through qemu, about ten times slower: there the issue asks
 # for these modules, the server and client paths a Gale app depends on.
 ARM64_MODULES = ["tornado.test.httpserver_test", "tornado.test.web_test",
@@ -68,6 +77,8 @@ def test_tornado_suite_passes_inside_host(make_host, target, tornado_tests_exe, 
     if target == "win-arm64":
         run = ARM64_MODULES
     skips = WINE_SKIPS if host.windows else {}
+    if target == "win-arm64":
+        skips = {**skips, **ARM64_SKIPS}
 
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER.format(skips=skips))
@@ -83,6 +94,7 @@ def test_tornado_suite_passes_inside_host(make_host, target, tornado_tests_exe, 
     for test, reason in skipped:
         print(f"  skipped {test}: {reason}")
     assert out.returncode == 0, tail
-    # Every listed skip names a test that exists and was reached.
-    assert set(skips) <= {test for test, _ in skipped}, (set(skips), skipped)
+    # Every listed skip that belongs to a module that ran was reached.
+    expected = {t for t in skips if t.rsplit(".", 2)[0] in run}
+    assert expected <= {test for test, _ in skipped}, (expected, skipped)
     assert int(summary.group(1)) > (400 if target == "win-arm64" else 1000)

@@ -123,20 +123,31 @@ def test_imports_only_system_dlls(win, pe_path):
     assert not [d for d in dlls if not UCRT_API_SET.match(d) and d not in SYSTEM_DLLS], dlls
 
 
-def test_version_resource(win, pe_path):
-    pe = load_pe(pe_path)
+def version_strings(path) -> dict:
+    """The version resource's StringFileInfo: {name: value}."""
+    pe = load_pe(path)
     assert 1 in resources(pe, "RT_VERSION")  # VS_VERSION_INFO
     strings = {}
     for info in pe.FileInfo[0]:
         for table in getattr(info, "StringTable", []):
             strings.update({k.decode(): v.decode() for k, v in table.entries.items()})
+    return strings
+
+
+def test_version_resource(win, pe_path):
+    pe = load_pe(pe_path)
+    strings = version_strings(pe_path)
     have = versions(win)
     gale = have["Gale"]
     assert strings["ProductName"] == "Gale"
     assert strings["FileVersion"] == strings["ProductVersion"] == gale
     assert strings["OriginalFilename"] == "gale.exe" and strings["InternalName"] == "gale"
-    assert strings["FileDescription"] == (f"Gale (Gale host: CPython {have['CPython']}, "
-                                          f"Tornado {have['Tornado']})")
+    # What Task Manager shows: the app's name, written in by pack (the bare
+    # template says Gale).
+    assert strings["FileDescription"].rstrip("\0 ") == \
+        ("Gale" if pe_path.endswith("gale-host.exe") else "hello")
+    assert (f"Python {have['CPython']}, Tornado {have['Tornado']}, "
+            f"OpenSSL {have['OpenSSL'].split()[0]}") in strings["Comments"]
     # The numeric version (what Explorer's Details tab shows) agrees.
     fixed = pe.VS_FIXEDFILEINFO[0]
     major, minor, patch = (int(n) for n in gale.split("."))
@@ -239,6 +250,7 @@ def test_pack_for_this_target_from_linux(win, linux_exe, source_dir, tmp_path):
     exe = tmp_path / "hello2.exe"  # .exe added for a Windows target
     assert str(exe) in out.stdout and not (tmp_path / "hello2").exists()
     assert pefile.PE(exe, fast_load=True).FILE_HEADER.Machine == MACHINES[win.target]
+    assert version_strings(str(exe))["FileDescription"].rstrip("\0") == "hello2"
     proc = win.serve(exe=str(exe))
     assert get(proc.url + "/")[0] == 200
     assert proc.stop() == 0, proc.stderr
