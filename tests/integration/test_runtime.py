@@ -456,7 +456,19 @@ def test_pack_output_is_deterministic_and_checks_out(host, tmp_path):
     assert hashlib.sha256(data[offset:eocd]).digest() == digest
     with open(host.exe, "rb") as f:
         own = f.read()
-    assert data[:offset] == own[:TRAILER.unpack(own[-TRAILER.size:])[1]]
+    own = own[:TRAILER.unpack(own[-TRAILER.size:])[1]]
+    packed = data[:offset]
+    if host.windows:
+        # The same host, except that the version resource's FileDescription
+        # now names this app (launcher/win/gale.rc): 65 UTF-16 units at the
+        # next 4-byte boundary after the key.
+        key = "FileDescription\0".encode("utf-16-le")
+        at = own.find(key)
+        value = at + len(key) + (-(len(key) + 6) % 4)
+        slot = slice(value, value + 2 * 65)
+        assert packed[slot].decode("utf-16-le").rstrip("\0") == "tiny"
+        packed = packed[:slot.start] + own[slot] + packed[slot.stop:]
+    assert packed == own
 
     # The launcher reads the same numbers, and names the resource cache after the digest.
     probe = host.run("python", "-c", "import _gale, importlib.util, json, sys; print(json.dumps("
