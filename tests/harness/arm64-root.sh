@@ -174,4 +174,13 @@ if [ ! -f "$root/$MARKER" ]; then
     exec 9>&-
 fi
 
+# debootstrap writes no /etc/hosts, so "localhost" went to DNS, which may
+# not answer (Tornado's tests resolve it). Added here rather than in the
+# recipe, so roots built before this line get it too.
+if [ ! -s "$root/etc/hosts" ]; then
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+        >"$root/etc/hosts.tmp"
+    mv -f "$root/etc/hosts.tmp" "$root/etc/hosts"
+fi
+
 printf '%s\n' "$root"

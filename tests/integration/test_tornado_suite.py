@@ -93,7 +93,10 @@ def test_tornado_suite_passes_inside_host(make_host, target, tornado_tests_exe, 
     tail = "\n".join(out.stderr.splitlines()[-60:])
     summary = re.search(r"^Ran (\d+) tests? in", out.stderr, re.M)
     assert summary, tail
-    skipped = re.findall(r"^\w+ \(([\w.]+)\) \.\.\. skipped '(.*)'$", out.stderr, re.M)
+    # unittest prints the reason's repr (in double quotes if it has a quote),
+    # after the first line of the test's docstring if it has one.
+    skipped = [(test, reason) for test, _, reason in re.findall(
+        r"^\w+ \(([\w.]+)\)(?:\n[^\n]*)? \.\.\. skipped (['\"])(.*)\2$", out.stderr, re.M)]
     print(f"\nTornado suite inside the {target} host: {summary.group(1)} tests ran "
           f"from {len(run)} modules, {len(skipped)} skipped, {len(EXCLUDED)} module(s) excluded")
     for module, reason in EXCLUDED.items():
