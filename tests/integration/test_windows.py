@@ -290,3 +290,42 @@ def test_pack_for_linux_from_windows(win, source_dir, tmp_path):
                      "sysconfig.get_config_var('EXT_SUFFIX'))", home=home)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["linux", "linux-x86_64", ".cpython-313-x86_64-linux-gnu.so"]
+
+
+# --- the interpreter and the event loop ---------------------------------------------
+
+LOOP_APP = '''\
+import tornado.ioloop
+import tornado.web
+
+
+class Loops(tornado.web.RequestHandler):
+    def get(self):
+        io_loop = tornado.ioloop.IOLoop.current()
+        self.write(f"{type(io_loop.asyncio_loop).__name__} {type(io_loop.selector_loop).__name__}")
+
+
+def make_app():
+    return tornado.web.Application([(r"/", Loops)])
+'''
+
+
+def test_windows_python_and_tornado_loop(win, tmp_path):
+    code = "import sys, sysconfig; print(sys.platform, sysconfig.get_platform(), sys.winver)"
+    out = win.run("python", "-c", code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == {"win-x64": ["win32", "win-amd64", "3.13"],
+                                  "win-arm64": ["win32", "win-arm64", "3.13-arm64"]}[win.target]
+
+    # A served app runs as stock Tornado does on Windows: asyncio's Proactor
+    # loop, with Tornado's selector thread for the add_reader family.
+    app = tmp_path / "loops"
+    app.mkdir()
+    (app / "loops.py").write_text(LOOP_APP)
+    (app / "gale.toml").write_text('app = "loops:make_app"\n')
+    exe = win.exe_path(tmp_path / "loops-exe")
+    packed = win.run("pack", str(app), "-o", exe)
+    assert packed.returncode == 0, packed.stderr
+    proc = win.serve(exe=exe)
+    assert get(proc.url + "/") == (200, b"ProactorEventLoop AddThreadSelectorEventLoop")
+    assert proc.stop() == 0, proc.stderr
