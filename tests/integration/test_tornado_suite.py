@@ -38,11 +38,11 @@ WINE_SKIPS = {
 }
 
 # Tests that crash arm64 Wine under qemu-user, and why; win-x64 passes them.
-# Each was seen to kill the process ('nested exception on signal stack' in
-# Wine's fault handler, then a qemu segfault, then a hang) when run alone;
-# they keep a socket's send buffer full while the peer reads slowly. Plain
-# large sends do not crash, and Gale's own code is not involved. The same
-# tests of the three stream classes are skipped, as they share the code.
+# Five of them were seen to kill the process when run alone ('nested
+# exception on signal stack' in Wine's fault handler, then a qemu segfault,
+# then a hang); they keep a socket's send buffer full while the peer reads
+# slowly. Plain large sends do not crash. The same tests of the three
+# stream classes are skipped, as they share the code (docs/tornado-suite.md).
 ARM64_CRASHERS = ["test_flow_control", "test_future_write", "test_large_read_until",
                   "test_write_bytearray_resizable_after_close_while_writing"]
 ARM64_SKIPS = {
