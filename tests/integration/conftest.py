@@ -10,11 +10,12 @@ import pytest
 
 from harness import Arm64Host, Host, WineHost, wine_env
 
-TARGETS = ("linux-x86_64", "win-x64", "win-arm64")
+# Each target and the Host class that runs its executables.
+HOSTS = {"linux-x86_64": Host, "win-x64": WineHost, "win-arm64": Arm64Host}
 
 
 def pytest_addoption(parser):
-    parser.addoption("--gale-target", default="linux-x86_64", choices=TARGETS,
+    parser.addoption("--gale-target", default="linux-x86_64", choices=sorted(HOSTS),
                      help="the target of --gale-exe")
     parser.addoption("--gale-exe", required=True, help="dist/<target>/gale[.exe]")
     parser.addoption("--gale-tornado-tests", help="a host whose payload carries tornado.test")
@@ -29,8 +30,7 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     """`stop_event`: each way the target has to stop a server gracefully."""
     if "stop_event" in metafunc.fixturenames:
-        target = metafunc.config.getoption("--gale-target")
-        host = {"win-x64": WineHost, "win-arm64": Arm64Host}.get(target, Host)
+        host = HOSTS[metafunc.config.getoption("--gale-target")]
         metafunc.parametrize("stop_event", host.STOP_EVENTS)
 
 

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import pefile
 import pytest
 
-from harness import exit_codes, get, one_error_line
+from harness import Host, exit_codes, get, one_error_line
 
 MACHINES = {"win-x64": 0x8664, "win-arm64": 0xAA64}  # IMAGE_FILE_MACHINE_AMD64, _ARM64
 CONSOLE = 3  # IMAGE_SUBSYSTEM_WINDOWS_CUI
@@ -92,11 +92,7 @@ def versions(host):
 
 def run_linux(exe, *args, home):
     """Runs the Linux executable natively, whatever the host under test is."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GALE_", "XDG_"))}
-    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / "cache"),
-               XDG_DATA_HOME=str(home / "data"))
-    return subprocess.run([exe, *args], env=env, cwd=home, capture_output=True, text=True,
-                          timeout=300)
+    return Host(str(exe), str(home)).run(*args, timeout=300)
 
 
 # --- the file ------------------------------------------------------------------
