@@ -13,8 +13,10 @@
 
 void gale_platform_harden(void)
 {
-    /* Only System32 and explicitly added folders: a planted DLL next to
-     * the executable or in the current directory is never loaded. */
+    /* Only System32 and explicitly added folders for every later
+     * LoadLibrary: a planted DLL next to the executable or in the current
+     * directory is not loaded. The import table was resolved before this
+     * runs; it names only KnownDLLs (system_imports.c). */
     SetDefaultDllDirectories(LOAD_LIBRARY_SEARCH_SYSTEM32);
     SetDllDirectoryW(L"");
 }

@@ -25,6 +25,8 @@ def pytest_addoption(parser):
     parser.addoption("--gale-arm64-root", help="the root tests/harness/arm64-root.sh printed")
     parser.addoption("--gale-ctrl-event", help="the Windows targets' ctrl-event.exe "
                      "(tests/tools/ctrl_event.c), which delivers console events")
+    parser.addoption("--gale-planted-dll", help="the Windows targets' planted.dll "
+                     "(tests/tools/planted_dll.c), a stand-in for a DLL dropped beside gale.exe")
 
 
 def pytest_generate_tests(metafunc):
@@ -54,6 +56,14 @@ def linux_exe(request, source_dir):
     if not os.path.isfile(exe):
         pytest.fail(f"no Linux executable at {exe}: build the linux-x86_64 preset")
     return exe
+
+
+@pytest.fixture(scope="session")
+def planted_dll(request):
+    given = request.config.getoption("--gale-planted-dll")
+    if not given or not os.path.isfile(given):
+        pytest.fail(f"no planted.dll at {given!r} (--gale-planted-dll): build the target's preset")
+    return os.path.abspath(given)
 
 
 @pytest.fixture(scope="session")

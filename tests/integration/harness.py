@@ -331,8 +331,9 @@ class WineHost(_WindowsHost):
         shutil.rmtree(self.local_appdata("Gale"), ignore_errors=True)
 
     def env(self, extra=None) -> dict:
-        env = super().env(extra)
+        env = super().env()
         env.update(wine_env(self.prefix))
+        env.update(extra or {})
         return env
 
     def argv(self, exe, args, env=None, cwd=None) -> list:
@@ -340,8 +341,9 @@ class WineHost(_WindowsHost):
 
 
 def wine_env(prefix: str) -> dict:
-    """What every Wine run of the session gets: its prefix, no debug chatter,
-    and no prompts for wine-mono or wine-gecko."""
+    """What every Wine run of the session gets, unless a test says otherwise:
+    its prefix, no debug chatter, and no prompts for wine-mono or
+    wine-gecko."""
     return {"WINEPREFIX": prefix, "WINEDEBUG": "-all",
             "WINEDLLOVERRIDES": "mscoree,mshtml="}
 

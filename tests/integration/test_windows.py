@@ -22,17 +22,21 @@ from harness import Host, exit_codes, get, one_error_line
 MACHINES = {"win-x64": 0x8664, "win-arm64": 0xAA64}  # IMAGE_FILE_MACHINE_AMD64, _ARM64
 CONSOLE = 3  # IMAGE_SUBSYSTEM_WINDOWS_CUI
 
-# Every DLL a host may import, apart from the UCRT's api-ms-win-crt-* sets.
-# All are in System32 on every Windows 10 and 11 (the manifest's floor);
-# api-ms-win-core-path-l1-1-0 is the API set holding PathCch* (Windows 8+),
-# which CPython uses instead of pathcch.lib (docs/cpython-windows.md).
-# A new entry needs a reason: the loader maps these before main(), so before
-# the launcher restricts the DLL search path.
+# Every DLL a host may import, apart from the UCRT's api-ms-win-crt-* sets:
+# KnownDLLs only, which the loader takes from System32 whatever folder the
+# exe is in, and the API set api-ms-win-core-path-l1-1-0 (PathCch*, which
+# CPython uses instead of pathcch.lib; docs/cpython-windows.md), which the
+# loader resolves through its API set schema. The loader maps imports
+# before main(), so before the launcher restricts the DLL search path: any
+# other DLL would be looked for beside the exe first. Functions from other
+# System32 DLLs are bound at first call instead (SYSTEM32_LATE below).
 SYSTEM_DLLS = {
-    "kernel32.dll", "advapi32.dll", "user32.dll", "ws2_32.dll", "iphlpapi.dll",
-    "bcrypt.dll", "crypt32.dll", "rpcrt4.dll", "version.dll", "winmm.dll",
+    "kernel32.dll", "advapi32.dll", "user32.dll", "ws2_32.dll", "rpcrt4.dll",
     "api-ms-win-core-path-l1-1-0.dll",
 }
+# launcher/win/system_imports.c: the System32 DLLs a host binds functions
+# from at first call, from System32 only.
+SYSTEM32_LATE = ("bcrypt", "crypt32", "iphlpapi", "version", "winmm")
 UCRT_API_SET = re.compile(r"^api-ms-win-crt-[a-z]+-l1-1-0\.dll$")
 # What a host must never need beside it: a toolchain's runtime, a Python DLL,
 # MSVC's runtime, or the pre-UCRT msvcrt.dll.
@@ -117,6 +121,60 @@ def test_imports_only_system_dlls(win, pe_path):
     assert any(UCRT_API_SET.match(d) for d in dlls), dlls  # UCRT, not msvcrt.dll
     assert not [d for d in dlls if FOREIGN_DLL.match(d) or d == "msvcrt.dll"], dlls
     assert not [d for d in dlls if not UCRT_API_SET.match(d) and d not in SYSTEM_DLLS], dlls
+
+
+# Python that calls a function of each SYSTEM32_LATE DLL, one per line.
+CALL_SYSTEM32_LATE = """
+import os, socket, ssl, sys, winsound
+print(len(os.urandom(16)))                             # bcrypt
+print(len(ssl.enum_certificates("ROOT")) >= 0)         # crypt32
+print(sorted(socket.if_nameindex())[0][0] >= 1)        # iphlpapi
+print(sys.getwindowsversion().major >= 6)              # version
+winsound.PlaySound(None, 0); print(True)               # winmm
+"""
+
+
+def plant(folder, exe, planted_dll, names):
+    """Copies exe into folder and planted.dll beside it as each NAME.dll;
+    returns the env that makes Wine prefer those copies (WINEDLLOVERRIDES
+    n,b), as Windows does for a DLL that is not a KnownDLL."""
+    folder.mkdir()
+    shutil.copyfile(exe, folder / os.path.basename(exe))
+    for name in names:
+        shutil.copyfile(planted_dll, folder / f"{name}.dll")
+    return {"WINEDLLOVERRIDES": "mscoree,mshtml=;winewayland.drv=d;" + ",".join(names) + "=n,b"}
+
+
+def loaded(folder):
+    return sorted(p.name.lower() for p in folder.glob("*.loaded"))
+
+
+def test_planted_dlls_are_not_loaded(win, planted_dll, tmp_path):
+    """A DLL named like one of SYSTEM32_LATE, dropped beside gale.exe, is
+    never loaded, even when the function it would provide is called.
+
+    version.dll is left out: Wine's own user32.dll imports it, so Wine loads
+    one from the exe's folder whatever gale.exe does (Windows' user32 does
+    not import it)."""
+    folder = tmp_path / "Downloads"
+    names = [name for name in SYSTEM32_LATE if name != "version"]
+    env = plant(folder, win.exe, planted_dll, names)
+    out = win.run("python", "-c", CALL_SYSTEM32_LATE, exe=str(folder / "gale.exe"), env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["16", "True", "True", "True", "True"], out.stdout
+    assert loaded(folder) == []
+
+
+def test_planted_dll_is_loaded_through_a_plain_import(win, planted_dll, tmp_path):
+    """The control for test_planted_dlls_are_not_loaded: the same set-up
+    catches a planted DLL when an exe imports it the ordinary way."""
+    folder = tmp_path / "Downloads"
+    plain = os.path.join(os.path.dirname(planted_dll), "plain-import.exe")
+    env = plant(folder, plain, planted_dll, ["winmm"])
+    # The planted winmm.dll has no PlaySoundW, which Wine forgives until
+    # the call; the exit status is not the point.
+    win.run(exe=str(folder / "plain-import.exe"), env=env)
+    assert loaded(folder) == ["winmm.dll.loaded"]
 
 
 def version_strings(path) -> dict:
