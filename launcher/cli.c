@@ -60,7 +60,7 @@ const char *gale_cli_usage(void)
         "commands:\n"
         "  serve            serve the app (the default when no command is given)\n"
         "  check            load the configuration and the app, print them, exit\n"
-        "  pack APPDIR -o OUT [--name NAME] [--target TARGET]\n"
+        "  pack APPDIR -o OUT [--name NAME] [--target TARGET] [--host-template PATH]\n"
         "                   write a new executable that carries APPDIR\n"
         "  python [ARGS]    the embedded Python interpreter, like python.exe\n"
         "  --version        print the versions of Gale and what it carries\n"

@@ -121,11 +121,16 @@ def test_version_lists_components(host, source_dir):
         assert re.search(rf"^{label} {re.escape(pins[pin])}\b", text, re.M), (label, text)
 
 
-def test_help(host):
+def test_help(host, source_dir):
     out = host.run("--help")
     assert out.returncode == 0
     for word in ("serve", "check", "pack", "python", "--version"):
         assert word in out.stdout
+    # The pack line names the options the README's usage block gives it.
+    with open(os.path.join(source_dir, "README.md")) as f:
+        readme_pack = re.search(r"^gale (pack APPDIR .*)$", f.read(), re.M).group(1)
+    help_pack = re.search(r"^ +(pack APPDIR .*)$", out.stdout.replace("\r", ""), re.M).group(1)
+    assert help_pack == readme_pack
 
 
 def test_usage_error(host):
