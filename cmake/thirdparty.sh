@@ -4,13 +4,14 @@
 # Fetches Gale's pinned third-party sources and builds them for one target,
 # caching both outside the clone so a second build (and CI on the same
 # machine) reuses them. This file owns: source pins lookup, fetch + SHA-256
-# verification, the per-target recipes for zlib, SQLite, OpenSSL and CPython,
+# verification, the per-target recipes for zlib, SQLite, OpenSSL, libffi
+# (Windows; Linux uses Debian's) and CPython,
 # and the cache keys. It knows nothing about Gale's own code.
 #
 #   cmake/thirdparty.sh TARGET [OUTFILE]
 #
 # TARGET is linux-x86_64, win-x64 or win-arm64 (cross-built with zig through
-# cmake/zig/; their CPython is not built here yet).
+# cmake/zig/).
 # OUTFILE receives CMake `set()` lines naming what was built.
 #
 # Environment:
@@ -278,6 +279,69 @@ build_sqlite_win() {
     SQLITE_DIR=$dir/install
 }
 
+# libffi, for _ctypes. The tarball is a source snapshot without a configure
+# script (autoreconf would need autoconf, automake and libtool), so, as for
+# zlib, the library is compiled directly: the sources configure.host and
+# Makefile.am list for ARM_WIN64 / X86_WIN64 with a GNU toolchain (sysv.S
+# and win64.S, not the MSVC-syntax *_armasm.S / *_intel.S), and the two
+# generated headers written here. fficonfig.h holds only what those
+# sources test; everything else configure would find is absent on Windows
+# (alloca.h, memfd, mntent, hidden visibility). ffi.h is ffi.h.in with its
+# four substitutions; long double is wider than double on x86-64 MinGW
+# (80-bit x87) and the same as double on ARM64 Windows, which is what
+# configure's HAVE_LONG_DOUBLE records.
+build_libffi_win() {
+    local ours="$here/../native/win/clear_cache.c"
+    local recipe="libffi static win -O2 -g0 direct clear_cache=$(sha_of "$ours") v1"
+    local key dir ffi_target arch_dir arch_src ld_size extra=()
+    case "$target" in
+        win-x64)   ffi_target=X86_WIN64 arch_dir=x86     arch_src="ffiw64.c win64.S" ;;
+        # zig's compiler-rt has no __clear_cache for it: native/win/clear_cache.c.
+        win-arm64) ffi_target=ARM_WIN64 arch_dir=aarch64 arch_src="ffi.c sysv.S" extra=("$ours") ;;
+    esac
+    key=$(win_key libffi "$recipe"); dir="$cache/build/$target/libffi-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building libffi for $target ($dir)"
+        unpack "$(fetch libffi)" "$dir/src"
+        ld_size=$(echo | "$WIN_CC" -E -dM - | sed -n 's/^#define __SIZEOF_LONG_DOUBLE__ //p')
+        [ -n "$ld_size" ] || die "libffi: cannot tell the size of long double for $target"
+        mkdir -p "$dir/gen"
+        sed -e "s/@VERSION@/$(pin libffi 2)/" -e "s/@TARGET@/$ffi_target/" \
+            -e "s/@HAVE_LONG_DOUBLE@/$(( ld_size > 8 ? 1 : 0 ))/" \
+            -e "s/@FFI_EXEC_TRAMPOLINE_TABLE@/0/" \
+            "$dir/src/include/ffi.h.in" > "$dir/gen/ffi.h"
+        ! grep -n '@[A-Z_]*@' "$dir/gen/ffi.h" >&2 || die "libffi: ffi.h.in has a substitution this recipe does not know"
+        cat > "$dir/gen/fficonfig.h" <<CONF
+/* Written by Gale's cmake/thirdparty.sh for $ZIG_TARGET (see build_libffi_win). */
+#define STDC_HEADERS 1
+#define HAVE_MEMCPY 1
+#define SIZEOF_DOUBLE 8
+#define SIZEOF_LONG_DOUBLE $ld_size
+#define SIZEOF_SIZE_T 8
+$([ "$ld_size" -gt 8 ] && echo "#define HAVE_LONG_DOUBLE 1")
+#ifdef LIBFFI_ASM
+#define FFI_HIDDEN(name)
+#else
+#define FFI_HIDDEN
+#endif
+CONF
+        cp "$dir/src/src/$arch_dir/ffitarget.h" "$dir/gen/"
+        local f
+        (cd "$dir/src" && for f in prep_cif.c types.c raw_api.c java_raw_api.c closures.c tramp.c \
+                $(printf "$arch_dir/%s " $arch_src); do
+            "$WIN_CC" -O2 -g0 -DFFI_STATIC_BUILD -I"$dir/gen" -Iinclude -Isrc -Isrc/"$arch_dir" \
+                -c "src/$f" -o "$(echo "$f" | tr / _).o" || exit 1
+        done && for f in ${extra[@]+"${extra[@]}"}; do
+            "$WIN_CC" -O2 -g0 -c "$f" -o "gale_$(basename "$f" .c).o" || exit 1
+        done && "$WIN_AR" rcs libffi.a ./*.o) >&2 || die "libffi build for $target failed"
+        mkdir -p "$dir/install/include" "$dir/install/lib"
+        cp "$dir/gen/ffi.h" "$dir/gen/ffitarget.h" "$dir/install/include/"
+        cp "$dir/src/libffi.a" "$dir/install/lib/"
+        rm -rf "$dir/src" "$dir/gen"; touch "$dir/.done"
+    fi
+    LIBFFI_DIR=$dir/install
+}
+
 # OpenSSL: libraries only, static, with our own Configure targets
 # (cmake/openssl/50-gale-mingw.conf; upstream has no MinGW ARM64 target).
 # Configure's default OPENSSLDIR is the install prefix: a path on this build
@@ -325,7 +389,7 @@ build_cpython_windows() {
     rm -f "$out"
     ours=$(cd "$here/.." && find cmake/cpython native/cpython -type f -print0 | sort -z \
         | xargs -0 sha256sum | sha256sum | cut -c1-16)
-    recipe="cpython win project=$ours frozen=$HOST_CPYTHON_DIR zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR v1"
+    recipe="cpython win project=$ours frozen=$HOST_CPYTHON_DIR zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR v1"
     key=$(win_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     if [ ! -f "$dir/.done" ]; then
         log "building CPython for $target ($dir); this takes several minutes"
@@ -337,7 +401,7 @@ build_cpython_windows() {
             -DGALE_CPYTHON_SRC="$dir/src" \
             -DGALE_CPYTHON_FROZEN_DIR="$HOST_CPYTHON_DIR/Python/frozen_modules" \
             -DGALE_ZLIB_DIR="$ZLIB_DIR" -DGALE_SQLITE_DIR="$SQLITE_DIR" \
-            -DGALE_OPENSSL_DIR="$OPENSSL_DIR" >&2 \
+            -DGALE_OPENSSL_DIR="$OPENSSL_DIR" -DGALE_LIBFFI_DIR="$LIBFFI_DIR" >&2 \
             && cmake --build "$dir/build" -j "$jobs" >&2 \
             && cmake --install "$dir/build" --prefix "$dir/install" >&2 \
             || die "CPython for $target failed to build"
@@ -354,6 +418,7 @@ case "$target" in
         build_zlib_win
         build_sqlite_win
         build_openssl_win
+        build_libffi_win
         build_cpython_windows
         TORNADO_SDIST=$(fetch tornado)
         cat > "$outfile" <<EOF

@@ -17,7 +17,7 @@ _socket select _asyncio _ssl _hashlib zlib _sqlite3 _json _struct math cmath
 _datetime _decimal binascii _random _bisect _heapq unicodedata _contextvars _queue
 array _pickle _csv _zoneinfo _blake2 _sha2 _md5 _sha1 _sha3 _statistics _lsprof
 pyexpat _elementtree _multibytecodec _codecs_cn _codecs_hk _codecs_iso2022
-_codecs_jp _codecs_kr _codecs_tw mmap
+_codecs_jp _codecs_kr _codecs_tw mmap _ctypes
 """.split()
 REQUIRED_BUILTINS_POSIX = "fcntl termios resource grp _posixsubprocess posix".split()
 # Windows: every module CPython 3.13's PC/config.c lists, plus the Windows
@@ -49,6 +49,36 @@ def test_builtin_modules(host):
     missing = [m for m in required if m not in names]
     assert not missing, missing
     assert "_gale" in names and "tornado.speedups" in names
+
+
+# ctypes through libffi: a call, a C library calling back into Python
+# (a closure), doubles in and out, and a struct returned by value.
+CTYPES_CHECK = r"""
+import ctypes, os, sys
+if sys.platform == "win32":
+    libc = ctypes.CDLL("ucrtbase")
+    print(ctypes.windll.kernel32.GetCurrentProcessId() == os.getpid())
+else:
+    libc = ctypes.CDLL(None)
+    print(libc.getpid() == os.getpid())
+compare = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
+values = (ctypes.c_int * 6)(5, 1, 4, 2, 6, 3)
+libc.qsort(values, len(values), ctypes.sizeof(ctypes.c_int), compare(lambda a, b: a[0] - b[0]))
+print(*values)
+libc.pow.restype = ctypes.c_double
+libc.pow.argtypes = (ctypes.c_double, ctypes.c_double)
+print(libc.pow(2.0, 0.5))
+class Div(ctypes.Structure):
+    _fields_ = [("quot", ctypes.c_int), ("rem", ctypes.c_int)]
+libc.div.restype = Div
+result = libc.div(17, 5)
+print(result.quot, result.rem)
+"""
+
+
+def test_ctypes(host):
+    assert python(host, CTYPES_CHECK).splitlines() == [
+        "True", "1 2 3 4 5 6", repr(2.0 ** 0.5), "3 2"]
 
 
 def test_no_shared_objects(host):

@@ -32,6 +32,7 @@ CONSOLE = 3  # IMAGE_SUBSYSTEM_WINDOWS_CUI
 # System32 DLLs are bound at first call instead (SYSTEM32_LATE below).
 SYSTEM_DLLS = {
     "kernel32.dll", "advapi32.dll", "user32.dll", "ws2_32.dll", "rpcrt4.dll",
+    "ole32.dll", "oleaut32.dll",  # _ctypes: COM error information
     "api-ms-win-core-path-l1-1-0.dll",
 }
 # launcher/win/system_imports.c: the System32 DLLs a host binds functions
