@@ -4,6 +4,7 @@ test. One pytest run tests one target (--gale-target); ctest runs one per
 target (tests/CMakeLists.txt)."""
 
 import os
+import pathlib
 import subprocess
 
 import pytest
@@ -56,6 +57,15 @@ def linux_exe(request, source_dir):
     if not os.path.isfile(exe):
         pytest.fail(f"no Linux executable at {exe}: build the linux-x86_64 preset")
     return exe
+
+
+@pytest.fixture(scope="session")
+def build_python(request):
+    """The build machine's CPython (its source tree's Lib/ is beside it)."""
+    given = request.config.getoption("--gale-build-python")
+    if not given or not os.path.isfile(given):
+        pytest.fail(f"no build python at {given!r} (--gale-build-python)")
+    return pathlib.Path(given).resolve()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: MIT
+"""CPython's own ctypes tests (Lib/test/test_ctypes of the pinned source),
+run by the embedded interpreter of the executable under test: calls through
+libffi with every argument and return type, structs, unions, bit fields,
+arrays, pointers and callbacks (closures). On Windows this is the check that
+the libffi cmake/thirdparty.sh compiles (win64.S, sysv.S) works.
+
+The tests that fail by design are listed below with their reasons; every
+other test must pass, and every listed one must still fail (so the list
+cannot go stale).
+"""
+
+import json
+import shutil
+
+NO_C_API = ("the executable exports none of CPython's C API, so ctypes.pythonapi "
+            "(the process's own symbols) finds no function or variable")
+EXPECTED_EVERYWHERE = {
+    f"test.test_ctypes.{name}": NO_C_API for name in (
+        "test_python_api.PythonAPITestCase.test_PyBytes_FromStringAndSize",
+        "test_python_api.PythonAPITestCase.test_PyLong_Long",
+        "test_python_api.PythonAPITestCase.test_PyOS_snprintf",
+        "test_python_api.PythonAPITestCase.test_PyString_FromString",
+        "test_values.PythonValuesTestCase.test_frozentable",
+        "test_values.PythonValuesTestCase.test_optimizeflag",
+    )
+}
+WINE_COM = ("CoCreateInstance(CLSID_ShellLink, IID_IPersist) answers E_NOINTERFACE "
+            "under Wine: its ShellLink object gives no bare IPersist")
+EXPECTED_WINDOWS = {
+    "test.test_ctypes.test_errno.Test.test_open":
+        "ctypes.util.find_library('c') looks for 'MSC v.' in sys.version, finds "
+        "none (the compiler is clang) and answers msvcrt.dll, a C runtime other "
+        "than the UCRT whose errno ctypes.get_errno() reads; python.org's build "
+        "gets None there and skips the test",
+    **{f"test.test_ctypes.test_win32_com_foreign_func.{name}": WINE_COM for name in (
+        "CopyComPointerTests.test_both_are_nonnull",
+        "CopyComPointerTests.test_src_is_nonnull_and_dest_is_null",
+        "CopyComPointerTests.test_src_is_null_and_dest_is_nonnull",
+        "ForeignFunctionsThatWillCallComMethodsTests.test_with_paramflags_and_iid",
+        "ForeignFunctionsThatWillCallComMethodsTests.test_with_paramflags_and_without_iid",
+        "ForeignFunctionsThatWillCallComMethodsTests.test_without_paramflags_and_iid",
+    )},
+}
+
+# Runs inside the executable: argv[1] is the folder holding the copied
+# `test` package. Prints one JSON line with the outcome of every test.
+RUNNER = r"""
+import json, sys, unittest
+sys.path.insert(0, sys.argv[1])
+suite = unittest.defaultTestLoader.loadTestsFromName("test.test_ctypes")
+result = unittest.TestResult()
+suite.run(result)
+print("GALE-CTYPES " + json.dumps({
+    "ran": result.testsRun,
+    "skipped": len(result.skipped),
+    "failed": sorted(test.id() for test, _ in result.failures + result.errors),
+    "details": {test.id(): text.splitlines()[-1] for test, text in result.failures + result.errors},
+}))
+"""
+
+
+def copy_tests(build_python, dest):
+    """The `test` package's __init__, support and test_ctypes from the
+    build's CPython source (the pinned one), into dest/test."""
+    lib = build_python.parent / "Lib" / "test"
+    (dest / "test").mkdir(parents=True)
+    shutil.copyfile(lib / "__init__.py", dest / "test" / "__init__.py")
+    for part in ("support", "test_ctypes"):
+        shutil.copytree(lib / part, dest / "test" / part)
+
+
+def test_cpython_ctypes_suite(host, build_python, tmp_path):
+    copy_tests(build_python, tmp_path / "lib")
+    runner = tmp_path / "run_ctypes.py"
+    runner.write_text(RUNNER)
+    out = host.run("python", host.path(runner), host.path(tmp_path / "lib"), timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = next(l for l in out.stdout.splitlines() if l.startswith("GALE-CTYPES "))
+    result = json.loads(line[len("GALE-CTYPES "):])
+    expected = dict(EXPECTED_EVERYWHERE, **(EXPECTED_WINDOWS if host.windows else {}))
+    for name in sorted(expected):
+        print(f"expected to fail: {name}: {expected[name]}")
+    assert result["ran"] >= 200, result
+    unexpected = {t: result["details"][t] for t in result["failed"] if t not in expected}
+    assert not unexpected, unexpected
+    assert sorted(expected) == result["failed"], "listed failures that now pass"
