@@ -69,14 +69,6 @@ def build_python(request):
 
 
 @pytest.fixture(scope="session")
-def planted_dll(request):
-    given = request.config.getoption("--gale-planted-dll")
-    if not given or not os.path.isfile(given):
-        pytest.fail(f"no planted.dll at {given!r} (--gale-planted-dll): build the target's preset")
-    return os.path.abspath(given)
-
-
-@pytest.fixture(scope="session")
 def make_host(request, target, source_dir, tmp_path_factory):
     """make_host(exe, home) -> a Host of the session's target."""
     if target == "linux-x86_64":

@@ -54,6 +54,15 @@ def win(host):
     return host
 
 
+@pytest.fixture
+def planted_dll(win, request):
+    """tests/tools/planted_dll.c, built for the target (--gale-planted-dll)."""
+    given = request.config.getoption("--gale-planted-dll")
+    if not given or not os.path.isfile(given):
+        pytest.fail(f"no planted.dll at {given!r} (--gale-planted-dll): build the target's preset")
+    return os.path.abspath(given)
+
+
 @pytest.fixture(params=["gale.exe", "gale-host.exe"])
 def pe_path(win, request):
     """dist/<target>/gale.exe, then the template gale-host.exe beside it."""
