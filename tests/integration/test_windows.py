@@ -164,8 +164,8 @@ def test_planted_dlls_are_not_loaded(win, planted_dll, tmp_path):
     never loaded, even when the function it would provide is called.
 
     version.dll is left out: Wine's own user32.dll imports it, so Wine loads
-    one from the exe's folder whatever gale.exe does (Windows' user32 does
-    not import it)."""
+    one from the exe's folder whatever gale.exe does (test_imports_only_system_dlls
+    shows gale.exe does not import it)."""
     folder = tmp_path / "Downloads"
     names = [name for name in SYSTEM32_LATE if name != "version"]
     env = plant(folder, win.exe, planted_dll, names)
