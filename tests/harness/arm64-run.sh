@@ -43,8 +43,10 @@
 # last run out also waits for the root's wineserver to exit before it
 # unmounts /proc and /dev: Wine's own processes (services.exe,
 # winedevice.exe, a prefix update) outlive the exe by a few seconds and fail
-# with "could not load ntdll.so" once /proc is gone. A run that starts
-# meanwhile registers first, and then the mounts stay.
+# with "could not load ntdll.so" once /proc is gone. If the wineserver is
+# still there after LINGER_TIMEOUT, something in the root hung, and that run
+# ends every process left in the root. A run that starts meanwhile
+# registers first, and then the mounts stay.
 #
 # The functions run through `locked` look unreachable to shellcheck:
 # shellcheck disable=SC2317
@@ -115,11 +117,14 @@ wine_env=(
     HOME=/root
     WINEPREFIX=/root/.wine-gale
     WINEDEBUG="${GALE_WINEDEBUG:--all}"
-    # No wine-mono or wine-gecko prompt when the prefix is created, and no
-    # Wayland driver (it prints "XDG_RUNTIME_DIR is invalid" on every run,
-    # and one run ended with a qemu segfault in a Wine helper while it was
-    # enabled). There is no display either way.
-    WINEDLLOVERRIDES="mscoree,mshtml=;winewayland.drv=d"
+    # No wine-mono or wine-gecko prompt when the prefix is created, no
+    # winemenubuilder (it makes desktop menu entries; one hung for good
+    # after a prefix update and kept the wineserver up), and no Wayland
+    # driver (it prints "XDG_RUNTIME_DIR is invalid" on every run, and one
+    # run ended with a qemu segfault in a Wine helper while it was enabled).
+    # There is no display either way. tests/integration/harness.py's
+    # WINE_DLL_OVERRIDES is the same list.
+    WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;winewayland.drv=d"
     LANG=C.UTF-8
     # qemu-user reads its CPU model from QEMU_CPU. Its default, "max", has
     # BTI, and trixie's ntdll.so is marked for BTI while its hand-written
@@ -200,11 +205,29 @@ unmount_system() {
     return 0
 }
 
+# end_strays: ends every process still running in the root. Only the last
+# run out calls it, when no other run uses the root, so these are strays: a
+# Wine process that hung (arm64 Wine under qemu sometimes leaves one with
+# live threads; docs/arm64-wine.md) keeps the wineserver, and with it every
+# later run's wait above, alive for good.
+end_strays() {
+    local proc
+    [ -z "$(needed)" ] || return 0  # a new run came in meanwhile
+    env -i "${wine_env[@]}" "$chroot_bin" "$root" /usr/lib/wine/wineserver -k 2>/dev/null || true
+    sleep 1
+    for proc in /proc/[0-9]*; do
+        [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill -KILL "${proc#/proc/}" 2>/dev/null
+    done
+    return 0
+}
+
 leave() {
     locked release || return 0
     # -w returns at once if no wineserver runs for the prefix.
-    timeout "$LINGER_TIMEOUT" env -i "${wine_env[@]}" "$chroot_bin" "$root" /usr/lib/wine/wineserver -w \
-        || log "the wineserver in $root still runs after ${LINGER_TIMEOUT}s; unmounting anyway"
+    if ! timeout "$LINGER_TIMEOUT" env -i "${wine_env[@]}" "$chroot_bin" "$root" /usr/lib/wine/wineserver -w; then
+        log "the wineserver in $root still runs after ${LINGER_TIMEOUT}s: ending what is left in the root"
+        locked end_strays
+    fi
     locked unmount_system
 }
 

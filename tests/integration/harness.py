@@ -340,12 +340,18 @@ class WineHost(_WindowsHost):
         return [self.WINE, exe or self.exe, *args]
 
 
+# Wine's DLL overrides for every run: no wine-mono or wine-gecko prompt, no
+# winemenubuilder (desktop menu entries; one can hang and keep the
+# wineserver up) and no Wayland driver. tests/harness/arm64-run.sh uses the
+# same list; a test that sets WINEDLLOVERRIDES starts from this one.
+WINE_DLL_OVERRIDES = "mscoree,mshtml=;winemenubuilder.exe=d;winewayland.drv=d"
+
+
 def wine_env(prefix: str) -> dict:
     """What every Wine run of the session gets, unless a test says otherwise:
-    its prefix, no debug chatter, and no prompts for wine-mono or
-    wine-gecko."""
+    its prefix, no debug chatter, and WINE_DLL_OVERRIDES."""
     return {"WINEPREFIX": prefix, "WINEDEBUG": "-all",
-            "WINEDLLOVERRIDES": "mscoree,mshtml="}
+            "WINEDLLOVERRIDES": WINE_DLL_OVERRIDES}
 
 
 class Arm64Host(_WindowsHost):

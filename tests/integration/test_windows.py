@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import pefile
 import pytest
 
-from harness import Host, exit_codes, get, one_error_line
+from harness import WINE_DLL_OVERRIDES, Host, exit_codes, get, one_error_line
 
 MACHINES = {"win-x64": 0x8664, "win-arm64": 0xAA64}  # IMAGE_FILE_MACHINE_AMD64, _ARM64
 CONSOLE = 3  # IMAGE_SUBSYSTEM_WINDOWS_CUI
@@ -152,7 +152,7 @@ def plant(folder, exe, planted_dll, names):
     shutil.copyfile(exe, folder / os.path.basename(exe))
     for name in names:
         shutil.copyfile(planted_dll, folder / f"{name}.dll")
-    return {"WINEDLLOVERRIDES": "mscoree,mshtml=;winewayland.drv=d;" + ",".join(names) + "=n,b"}
+    return {"WINEDLLOVERRIDES": f"{WINE_DLL_OVERRIDES};{','.join(names)}=n,b"}
 
 
 def loaded(folder):
