@@ -118,13 +118,14 @@ wine_env=(
     WINEPREFIX=/root/.wine-gale
     WINEDEBUG="${GALE_WINEDEBUG:--all}"
     # No wine-mono or wine-gecko prompt when the prefix is created, no
-    # winemenubuilder (it makes desktop menu entries; one hung for good
-    # after a prefix update and kept the wineserver up), and no Wayland
+    # winedbg (Wine starts it on a crash; under qemu it hung for good and
+    # kept the wineserver up), no winemenubuilder (desktop menu entries; one
+    # hung the same way after a prefix update), and no Wayland
     # driver (it prints "XDG_RUNTIME_DIR is invalid" on every run, and one
     # run ended with a qemu segfault in a Wine helper while it was enabled).
     # There is no display either way. tests/integration/harness.py's
     # WINE_DLL_OVERRIDES is the same list.
-    WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;winewayland.drv=d"
+    WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe,winemenubuilder.exe=d;winewayland.drv=d"
     LANG=C.UTF-8
     # qemu-user reads its CPU model from QEMU_CPU. Its default, "max", has
     # BTI, and trixie's ntdll.so is marked for BTI while its hand-written

@@ -341,10 +341,11 @@ class WineHost(_WindowsHost):
 
 
 # Wine's DLL overrides for every run: no wine-mono or wine-gecko prompt, no
-# winemenubuilder (desktop menu entries; one can hang and keep the
-# wineserver up) and no Wayland driver. tests/harness/arm64-run.sh uses the
+# winedbg (started on a crash) and no winemenubuilder (desktop menu
+# entries), either of which can hang under qemu and keep the wineserver up,
+# and no Wayland driver. tests/harness/arm64-run.sh uses the
 # same list; a test that sets WINEDLLOVERRIDES starts from this one.
-WINE_DLL_OVERRIDES = "mscoree,mshtml=;winemenubuilder.exe=d;winewayland.drv=d"
+WINE_DLL_OVERRIDES = "mscoree,mshtml=;winedbg.exe,winemenubuilder.exe=d;winewayland.drv=d"
 
 
 def wine_env(prefix: str) -> dict:

@@ -181,9 +181,10 @@ def test_planted_dll_is_loaded_through_a_plain_import(win, planted_dll, tmp_path
     folder = tmp_path / "Downloads"
     plain = os.path.join(os.path.dirname(planted_dll), "plain-import.exe")
     env = plant(folder, plain, planted_dll, ["winmm"])
-    # The planted winmm.dll has no PlaySoundW, which Wine forgives until
-    # the call; the exit status is not the point.
-    win.run(exe=str(folder / "plain-import.exe"), env=env)
+    # The planted winmm.dll has no PlaySoundW, which Wine forgives until a
+    # call, and plain-import.exe makes none.
+    out = win.run(exe=str(folder / "plain-import.exe"), env=env)
+    assert out.returncode == 0, out.stderr
     assert loaded(folder) == ["winmm.dll.loaded"]
 
 
