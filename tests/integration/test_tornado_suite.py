@@ -35,6 +35,10 @@ WINE_SKIPS = {
     "tornado.test.simple_httpclient_test.SimpleHTTPSClientTestCase.test_ssl_context_handshake_fail":
         "the same race: the server's 'unknown ca' warning sometimes arrives "
         "under Wine after the ExpectLog block that expects it has closed",
+    "tornado.test.simple_httpclient_test.SimpleHTTPSClientTestCase.test_error_logging":
+        "the same race seen from the other side: under Wine a server's 'unknown "
+        "ca' warning once arrived while this test, which allows no unexpected "
+        "log, ran (one win-x64 run in about ten)",
 }
 
 # Tests that crash arm64 Wine under qemu-user, and why; win-x64 passes them.
