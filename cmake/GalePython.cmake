@@ -32,9 +32,12 @@ set_property(TARGET gale::python PROPERTY INTERFACE_LINK_LIBRARIES ${_py_libs})
 set(GALE_BUILD_PYTHON "${_host_python}/python")
 set(GALE_STDLIB_DIR "${_host_python}/Lib")
 
-# Tornado from its sdist, unpacked into the build tree.
+# Tornado from its sdist, unpacked into the build tree, with the dist-info
+# an installer would write beside it (the sdist's PKG-INFO as METADATA, its
+# license file) and the pinned sdist's name and SHA-256 (gale-source.json),
+# which `gale sbom` reports for it.
 set(GALE_TORNADO_SRC "${CMAKE_BINARY_DIR}/tornado-src")
-if(NOT EXISTS "${GALE_TORNADO_SRC}/.unpacked-${GALE_TORNADO_SDIST_SHA}")
+if(NOT EXISTS "${GALE_TORNADO_SRC}/.unpacked-v2-${GALE_TORNADO_SDIST_SHA}")
     file(REMOVE_RECURSE "${GALE_TORNADO_SRC}")
     file(ARCHIVE_EXTRACT INPUT "${GALE_TORNADO_SDIST}" DESTINATION "${GALE_TORNADO_SRC}")
     file(GLOB _tornado_top "${GALE_TORNADO_SRC}/tornado-*")
@@ -42,6 +45,15 @@ if(NOT EXISTS "${GALE_TORNADO_SRC}/.unpacked-${GALE_TORNADO_SDIST_SHA}")
     # Only the package goes into the payload, not the sdist's setup.py & co.
     file(MAKE_DIRECTORY "${GALE_TORNADO_SRC}/lib")
     file(RENAME "${GALE_TORNADO_SRC}/sdist/tornado" "${GALE_TORNADO_SRC}/lib/tornado")
-    file(TOUCH "${GALE_TORNADO_SRC}/.unpacked-${GALE_TORNADO_SDIST_SHA}")
+    file(STRINGS "${GALE_TORNADO_SRC}/sdist/PKG-INFO" _tv REGEX "^Version: " LIMIT_COUNT 1)
+    string(REGEX REPLACE "^Version: *" "" _tv "${_tv}")
+    set(_di "${GALE_TORNADO_SRC}/lib/tornado-${_tv}.dist-info")
+    file(MAKE_DIRECTORY "${_di}/licenses")
+    file(COPY_FILE "${GALE_TORNADO_SRC}/sdist/PKG-INFO" "${_di}/METADATA")
+    file(COPY_FILE "${GALE_TORNADO_SRC}/sdist/LICENSE" "${_di}/licenses/LICENSE")
+    get_filename_component(_sdist_name "${GALE_TORNADO_SDIST}" NAME)
+    file(WRITE "${_di}/gale-source.json"
+        "{\"file\": \"${_sdist_name}\", \"sha256\": \"${GALE_TORNADO_SDIST_SHA}\"}\n")
+    file(TOUCH "${GALE_TORNADO_SRC}/.unpacked-v2-${GALE_TORNADO_SDIST_SHA}")
 endif()
 set(GALE_TORNADO_LIB "${GALE_TORNADO_SRC}/lib")

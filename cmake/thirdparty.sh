@@ -4,8 +4,8 @@
 # Fetches Gale's pinned third-party sources and builds them for one target,
 # caching both outside the clone so a second build (and CI on the same
 # machine) reuses them. This file owns: source pins lookup, fetch + SHA-256
-# verification, the per-target recipes for zlib, SQLite, OpenSSL, libffi
-# (Windows; Linux uses Debian's) and CPython,
+# verification, the per-target recipes for zlib, SQLite, OpenSSL, libffi,
+# bzip2 and xz (the last three for Windows; Linux uses Debian's) and CPython,
 # and the cache keys. It knows nothing about Gale's own code.
 #
 #   cmake/thirdparty.sh TARGET [OUTFILE]
@@ -287,9 +287,11 @@ build_sqlite_win() {
 # generated headers written here. fficonfig.h holds only what those
 # sources test; everything else configure would find is absent on Windows
 # (alloca.h, memfd, mntent, hidden visibility). ffi.h is ffi.h.in with its
-# four substitutions; long double is wider than double on x86-64 MinGW
+# substitutions; long double is wider than double on x86-64 MinGW
 # (80-bit x87) and the same as double on ARM64 Windows, which is what
-# configure's HAVE_LONG_DOUBLE records.
+# configure's HAVE_LONG_DOUBLE records. FFI_VERSION_STRING and
+# FFI_VERSION_NUMBER (3.5's ffi_get_version) are what configure.ac derives
+# from the version.
 build_libffi_win() {
     local ours="$here/../native/win/clear_cache.c"
     local recipe="libffi static win -O2 -g0 direct clear_cache=$(sha_of "$ours") v1"
@@ -306,7 +308,10 @@ build_libffi_win() {
         ld_size=$(echo | "$WIN_CC" -E -dM - | sed -n 's/^#define __SIZEOF_LONG_DOUBLE__ //p')
         [ -n "$ld_size" ] || die "libffi: cannot tell the size of long double for $target"
         mkdir -p "$dir/gen"
-        sed -e "s/@VERSION@/$(pin libffi 2)/" -e "s/@TARGET@/$ffi_target/" \
+        local v; v=$(pin libffi 2)
+        sed -e "s/@VERSION@/$v/" -e "s/@TARGET@/$ffi_target/" \
+            -e "s/@FFI_VERSION_STRING@/$v/" \
+            -e "s/@FFI_VERSION_NUMBER@/$(echo "$v" | awk -F. '{ print $1 * 10000 + $2 * 100 + $3 }')/" \
             -e "s/@HAVE_LONG_DOUBLE@/$(( ld_size > 8 ? 1 : 0 ))/" \
             -e "s/@FFI_EXEC_TRAMPOLINE_TABLE@/0/" \
             "$dir/src/include/ffi.h.in" > "$dir/gen/ffi.h"
@@ -340,6 +345,52 @@ CONF
         rm -rf "$dir/src" "$dir/gen"; touch "$dir/.done"
     fi
     LIBFFI_DIR=$dir/install
+}
+
+# bzip2, for _bz2: the library's sources compiled directly (its Makefile is
+# for Unix cc), the files and defines PCbuild/_bz2.vcxproj uses. bzlib.h
+# declares the functions for a static or in-DLL build by itself unless
+# BZ_IMPORT is set, which nothing here sets.
+build_bzip2_win() {
+    local recipe="bzip2 static win -O2 -g0 direct v1" key dir
+    key=$(win_key bzip2 "$recipe"); dir="$cache/build/$target/bzip2-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building bzip2 for $target ($dir)"
+        unpack "$(fetch bzip2)" "$dir/src"
+        (cd "$dir/src" && printf '%s\n' blocksort huffman crctable randtable compress decompress bzlib \
+            | xargs -P "$jobs" -I{} "$WIN_CC" -O2 -g0 -D_FILE_OFFSET_BITS=64 -c {}.c -o {}.o \
+            && "$WIN_AR" rcs libbz2.a ./*.o) >&2 || die "bzip2 build for $target failed"
+        mkdir -p "$dir/install/include" "$dir/install/lib"
+        cp "$dir/src/bzlib.h" "$dir/install/include/"
+        cp "$dir/src/libbz2.a" "$dir/install/lib/"
+        rm -rf "$dir/src"; touch "$dir/.done"
+    fi
+    BZIP2_DIR=$dir/install
+}
+
+# xz's liblzma, for _lzma, through its own CMake project (upstream's
+# supported way to build it for Windows; the tarball has no config.h for
+# it) with the same zig toolchain file as CPython. Only the library: no
+# tools, translations or docs. Threads are Windows' own (Vista API).
+XZ_OPTS="-DBUILD_SHARED_LIBS=OFF -DXZ_NLS=OFF -DXZ_THREADS=vista -DXZ_TOOL_XZ=OFF -DXZ_TOOL_XZDEC=OFF -DXZ_TOOL_LZMADEC=OFF -DXZ_TOOL_LZMAINFO=OFF -DXZ_TOOL_SCRIPTS=OFF -DXZ_TOOL_SYMLINKS=OFF -DXZ_TOOL_SYMLINKS_LZMA=OFF -DXZ_DOC=OFF"
+build_xz_win() {
+    local recipe="xz liblzma cmake $XZ_OPTS -O2 -g0 v1" key dir
+    key=$(win_key xz "$recipe"); dir="$cache/build/$target/xz-$key"
+    if [ ! -f "$dir/.done" ]; then
+        log "building liblzma for $target ($dir)"
+        unpack "$(fetch xz)" "$dir/src"
+        # shellcheck disable=SC2086
+        cmake -S "$dir/src" -B "$dir/build" -G Ninja \
+            -DCMAKE_TOOLCHAIN_FILE="$here/toolchains/zig-$ZIG_TARGET.cmake" \
+            -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG -g0" $XZ_OPTS >&2 \
+            && cmake --build "$dir/build" --target liblzma -j "$jobs" >&2 \
+            || die "liblzma build for $target failed"
+        mkdir -p "$dir/install/include" "$dir/install/lib"
+        cp -r "$dir/src/src/liblzma/api/lzma.h" "$dir/src/src/liblzma/api/lzma" "$dir/install/include/"
+        cp "$dir/build/liblzma.a" "$dir/install/lib/"
+        rm -rf "$dir/src" "$dir/build"; touch "$dir/.done"
+    fi
+    XZ_DIR=$dir/install
 }
 
 # OpenSSL: libraries only, static, with our own Configure targets
@@ -389,7 +440,7 @@ build_cpython_windows() {
     rm -f "$out"
     ours=$(cd "$here/.." && find cmake/cpython native/cpython -type f -print0 | sort -z \
         | xargs -0 sha256sum | sha256sum | cut -c1-16)
-    recipe="cpython win project=$ours frozen=$HOST_CPYTHON_DIR zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR v1"
+    recipe="cpython win project=$ours frozen=$HOST_CPYTHON_DIR zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR bzip2=$BZIP2_DIR xz=$XZ_DIR v1"
     key=$(win_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     if [ ! -f "$dir/.done" ]; then
         log "building CPython for $target ($dir); this takes several minutes"
@@ -401,7 +452,8 @@ build_cpython_windows() {
             -DGALE_CPYTHON_SRC="$dir/src" \
             -DGALE_CPYTHON_FROZEN_DIR="$HOST_CPYTHON_DIR/Python/frozen_modules" \
             -DGALE_ZLIB_DIR="$ZLIB_DIR" -DGALE_SQLITE_DIR="$SQLITE_DIR" \
-            -DGALE_OPENSSL_DIR="$OPENSSL_DIR" -DGALE_LIBFFI_DIR="$LIBFFI_DIR" >&2 \
+            -DGALE_OPENSSL_DIR="$OPENSSL_DIR" -DGALE_LIBFFI_DIR="$LIBFFI_DIR" \
+            -DGALE_BZIP2_DIR="$BZIP2_DIR" -DGALE_XZ_DIR="$XZ_DIR" >&2 \
             && cmake --build "$dir/build" -j "$jobs" >&2 \
             && cmake --install "$dir/build" --prefix "$dir/install" >&2 \
             || die "CPython for $target failed to build"
@@ -419,6 +471,8 @@ case "$target" in
         build_sqlite_win
         build_openssl_win
         build_libffi_win
+        build_bzip2_win
+        build_xz_win
         build_cpython_windows
         TORNADO_SDIST=$(fetch tornado)
         cat > "$outfile" <<EOF
@@ -427,6 +481,9 @@ set(GALE_ZIG_VERSION "$ZIG_VERSION")
 set(GALE_ZLIB_DIR "$ZLIB_DIR")
 set(GALE_SQLITE_DIR "$SQLITE_DIR")
 set(GALE_OPENSSL_DIR "$OPENSSL_DIR")
+set(GALE_LIBFFI_DIR "$LIBFFI_DIR")
+set(GALE_BZIP2_DIR "$BZIP2_DIR")
+set(GALE_XZ_DIR "$XZ_DIR")
 set(GALE_CPYTHON_DIR "$CPYTHON_DIR")
 set(GALE_HOST_CPYTHON_DIR "$HOST_CPYTHON_DIR")
 set(GALE_TORNADO_SDIST "$TORNADO_SDIST")

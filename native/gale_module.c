@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT
  *
  * The built-in module _gale (see gale_module.h): read-only data set at
- * start-up, and the platform services as functions (Windows: the console's
- * stop handler, console_win.c; service control will join it).
+ * start-up, what the host is built from (components.c), and the platform
+ * services as functions (Windows: the console's stop handler,
+ * console_win.c; service control will join it).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h> /* first, as CPython requires */
 
 #include "gale_module.h"
+#include "components.h"
 #include "gale_exit.h"
 #ifdef _WIN32
 #include "console_win.h"
@@ -67,6 +69,8 @@ static int gale_module_exec(PyObject *module)
         PyModule_Add(module, "payload_offset", PyLong_FromUnsignedLongLong(i->payload_offset)) < 0 ||
         PyModule_Add(module, "payload_size", PyLong_FromUnsignedLongLong(i->payload_size)) < 0 ||
         PyModule_AddStringConstant(module, "payload_digest", i->payload_digest) < 0)
+        return -1;
+    if (gale_components_add(module) < 0)
         return -1;
     return add_exit_codes(module);
 }

@@ -2,8 +2,8 @@
 """Python's one view of `_gale`, the built-in module the C launcher provides.
 
 Everything the launcher knows about the process - Gale's version, the target,
-the running executable and where its payload sits, and the exit-code table
-from the launcher's single header - is read here and nowhere else, so the
+the running executable and where its payload sits, what the host is built
+from, and the exit-code table from the launcher's single header - is read here and nowhere else, so the
 rest of the package imports plain names from this module. The platform
 services `_gale` offers (the Windows console's stop handler) are wrapped here
 too, as functions that do nothing where the platform has no such thing.
@@ -21,6 +21,8 @@ payload_offset: int = _gale.payload_offset
 payload_size: int = _gale.payload_size
 payload_digest: str = _gale.payload_digest
 exit_codes: dict = dict(_gale.exit_codes)
+components: str = _gale.components  # JSON: what the host is built from (sbom.py)
+linked_versions: dict = dict(_gale.linked_versions)  # {library: its own version answer}
 
 
 def set_console_stop_handler(handler) -> None:

@@ -4,6 +4,7 @@
     gale [serve] [options]     serve the app (the default; double-click lands here)
     gale check [options]       load config and app, print the resolved config
     gale pack APPDIR -o OUT    build an executable for APPDIR (--target for another platform)
+    gale sbom                  print what this executable contains (CycloneDX 1.6 JSON)
     gale --version
 
 `gale python` and `gale service` are handled by the launcher before Python
@@ -21,7 +22,7 @@ import traceback
 from gale import config
 from gale.errors import GaleError
 
-COMMANDS = ("serve", "check", "pack")
+COMMANDS = ("serve", "check", "pack", "sbom")
 EPILOG = ("also: 'gale python ...' runs the embedded interpreter; 'gale service ...' "
           "manages the Windows service")
 
@@ -72,36 +73,18 @@ def _parser() -> argparse.ArgumentParser:
                       "the folder beside this one's, as in dist/<target>/")
     pack.add_argument("--host-template", metavar="PATH",
                       help="the host to build on instead (a gale-host[.exe] built for the target)")
+    pack.add_argument("--sbom", metavar="FILE",
+                      help="also write the new executable's SBOM (what it prints for "
+                           "'gale sbom') to FILE")
+    sub.add_parser("sbom", parents=[debug],
+                   help="print this executable's software bill of materials (CycloneDX 1.6 JSON)")
     return parser
 
 
 def _versions() -> list:
-    from gale import _native
+    from gale import _native, sbom
 
-    v = sys.version_info
-    python = f"{v.major}.{v.minor}.{v.micro}"
-    if v.releaselevel != "final":
-        python += {"alpha": "a", "beta": "b", "candidate": "rc"}[v.releaselevel] + str(v.serial)
-    lines = [f"Gale {_native.version}", f"CPython {python}"]
-    try:
-        import tornado
-        lines.append(f"Tornado {tornado.version}")
-    except ImportError:
-        lines.append("Tornado missing")
-    try:
-        import ssl
-        lines.append(ssl.OPENSSL_VERSION)
-    except ImportError:
-        lines.append("OpenSSL missing")
-    try:
-        import sqlite3
-        lines.append(f"SQLite {sqlite3.sqlite_version}")
-    except ImportError:
-        lines.append("SQLite missing")
-    import zlib
-    lines.append(f"zlib {zlib.ZLIB_RUNTIME_VERSION}")
-    lines.append(f"Target {_native.target}")
-    return lines
+    return sbom.version_lines(sbom.running_document()) + [f"Target {_native.target}"]
 
 
 def _cli_values(args) -> dict:
@@ -193,8 +176,17 @@ def cmd_pack(args, debug: bool) -> int:
     info = pack.pack_app(args.appdir, args.out, name=args.name, target=target,
                          exe=_native.executable, running_target=_native.target,
                          offset=_native.payload_offset, size=_native.payload_size,
-                         template=args.host_template)
+                         template=args.host_template, sbom_out=args.sbom)
     print(f"wrote {info['out']} ({info['name']} for {target}, {info['size']} bytes)")
+    if args.sbom:
+        print(f"wrote {info['sbom']} (its SBOM)")
+    return 0
+
+
+def cmd_sbom(args, debug: bool) -> int:
+    from gale import sbom
+
+    sys.stdout.write(sbom.dumps(sbom.running_document()))
     return 0
 
 
@@ -206,7 +198,8 @@ def _dispatch(argv: list, debug: bool) -> int:
     if args.version:
         print("\n".join(_versions()))
         return 0
-    return {"serve": cmd_serve, "check": cmd_check, "pack": cmd_pack}[args.command](args, debug)
+    return {"serve": cmd_serve, "check": cmd_check, "pack": cmd_pack,
+            "sbom": cmd_sbom}[args.command](args, debug)
 
 
 def _report(message: str, exc: BaseException, debug: bool) -> None:

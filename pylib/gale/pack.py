@@ -62,7 +62,7 @@ import importlib.util
 import os
 import sys
 
-from gale import config, payload, peversion
+from gale import config, payload, peversion, sbom
 from gale.errors import GaleError
 
 TARGETS = ("linux-x86_64", "win-x64", "win-arm64")
@@ -216,8 +216,10 @@ def collect_app(appdir: str, name: str | None, out: str | None = None):
     return entries, text, name
 
 
-def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale") -> dict:
-    """Writes the executable OUT; returns a short summary."""
+def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
+             sbom_out: str | None = None) -> dict:
+    """Writes the executable OUT (and, given `sbom_out`, its SBOM there);
+    returns a short summary."""
     entries = dict(library)
     config_text = ""
     if app is not None:
@@ -235,12 +237,22 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale")
     if is_windows(executable_target(host) or ""):
         host = peversion.set_app_name(host, name)
     zip_bytes = payload.build_zip(entries, len(host))
-    try:
-        payload.write_executable(out, host, zip_bytes)
-    except OSError as exc:
-        raise GaleError("PACK", f"cannot write {out}: {exc.strerror or exc}") from None
+    bom = None
+    if sbom_out is not None:  # made before anything is written: a bad host writes nothing
+        bom = sbom.dumps(sbom.document(sbom.record_from_host(host, "the host template"), zip_bytes))
+    _write(payload.write_executable, out, host, zip_bytes)
+    if bom is not None:
+        _write(payload.write_file, sbom_out, bom.encode("utf-8"))
     return {"out": os.path.abspath(out), "name": name, "entries": len(entries),
-            "payload": len(zip_bytes), "size": len(host) + len(zip_bytes)}
+            "payload": len(zip_bytes), "size": len(host) + len(zip_bytes),
+            "sbom": sbom_out and os.path.abspath(sbom_out)}
+
+
+def _write(writer, path: str, *data) -> None:
+    try:
+        writer(path, *data)
+    except OSError as exc:
+        raise GaleError("PACK", f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def load_base(path: str, offset: int | None = None, size: int | None = None):
@@ -314,7 +326,8 @@ def load_template(path: str, target: str):
 
 
 def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
-             running_target: str, offset: int, size: int, template=None) -> dict:
+             running_target: str, offset: int, size: int, template=None,
+             sbom_out=None) -> dict:
     """`gale pack`: APPDIR onto a host for `target`; returns `assemble`'s summary.
 
     The host is `template` if given, else the running executable's own for
@@ -333,7 +346,7 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
         host, library = load_template(template, target)
         if library is None:
             _, library = load_base(exe, offset, size)
-    return assemble(out, host, library, app)
+    return assemble(out, host, library, app, sbom_out=sbom_out)
 
 
 def _check_python() -> None:

@@ -173,17 +173,27 @@ def strip_signature(host: bytes) -> bytes:
 def write_executable(path: str, host: bytes, zip_bytes: bytes) -> None:
     """Writes ``host + zip`` to `path` atomically, mode 0755; on failure
     nothing is left behind."""
+    _write_atomically(path, (host, zip_bytes), 0o755)
+
+
+def write_file(path: str, data: bytes) -> None:
+    """Writes `data` to `path` atomically, mode 0644 (e.g. an SBOM beside
+    an executable)."""
+    _write_atomically(path, (data,), 0o644)
+
+
+def _write_atomically(path: str, chunks, mode: int) -> None:
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".gale-pack-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(host)
-            f.write(zip_bytes)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
