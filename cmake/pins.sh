@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: MIT
 #
 # Reading cmake/pins.txt, for the scripts that fetch or reuse the pinned
-# sources (cmake/thirdparty.sh, tests/bench/build_stock.sh). Sourced, not
-# run. The sourcing script provides die() and sets $cache.
+# sources (cmake/thirdparty.sh, tests/bench/build_stock.sh): sourced, the
+# sourcing script provides die() and sets $cache. Run, it is the
+# maintainer's check for stale pins (cmake/pins_outdated.py):
+#
+#   bash cmake/pins.sh outdated [--suites "..."] [--archive URL] ...
+#
+# which prints a table and exits 1 when a newer patch release is served.
 
 pins_file=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pins.txt
 
@@ -24,3 +29,10 @@ pin_cache_path() {
     fi
     printf '%s\n' "$cache/src/$(pin "$1" 5)/$file"
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    case "${1:-}" in
+        outdated) shift; exec python3 "$(dirname "$pins_file")/pins_outdated.py" --pins "$pins_file" "$@" ;;
+        *) echo "usage: bash cmake/pins.sh outdated [options]  (see cmake/pins_outdated.py)" >&2; exit 2 ;;
+    esac
+fi

@@ -237,20 +237,30 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
     if is_windows(executable_target(host) or ""):
         host = peversion.set_app_name(host, name)
     zip_bytes = payload.build_zip(entries, len(host))
-    bom = None
-    if sbom_out is not None:  # made before anything is written: a bad host writes nothing
+    staged = None
+    if sbom_out is not None:
+        # Made and staged first: a host without a record, or an SBOM path
+        # that cannot be written, leaves nothing written at all.
         bom = sbom.dumps(sbom.document(sbom.record_from_host(host, "the host template"), zip_bytes))
-    _write(payload.write_executable, out, host, zip_bytes)
-    if bom is not None:
-        _write(payload.write_file, sbom_out, bom.encode("utf-8"))
+        staged = _write(sbom_out, payload.stage_file, sbom_out, (bom.encode("utf-8"),))
+    try:
+        _write(out, payload.write_executable, out, host, zip_bytes)
+        if staged is not None:
+            _write(sbom_out, os.replace, staged, os.path.abspath(sbom_out))
+    except BaseException:
+        if staged is not None and os.path.exists(staged):
+            os.remove(staged)
+        raise
     return {"out": os.path.abspath(out), "name": name, "entries": len(entries),
             "payload": len(zip_bytes), "size": len(host) + len(zip_bytes),
             "sbom": sbom_out and os.path.abspath(sbom_out)}
 
 
-def _write(writer, path: str, *data) -> None:
+def _write(path: str, writer, *args):
+    """writer(*args), with an OSError turned into PACK's one-line message
+    about `path`."""
     try:
-        writer(path, *data)
+        return writer(*args)
     except OSError as exc:
         raise GaleError("PACK", f"cannot write {path}: {exc.strerror or exc}") from None
 

@@ -173,18 +173,14 @@ def strip_signature(host: bytes) -> bytes:
 def write_executable(path: str, host: bytes, zip_bytes: bytes) -> None:
     """Writes ``host + zip`` to `path` atomically, mode 0755; on failure
     nothing is left behind."""
-    _write_atomically(path, (host, zip_bytes), 0o755)
+    os.replace(stage_file(path, (host, zip_bytes), 0o755), os.path.abspath(path))
 
 
-def write_file(path: str, data: bytes) -> None:
-    """Writes `data` to `path` atomically, mode 0644 (e.g. an SBOM beside
-    an executable)."""
-    _write_atomically(path, (data,), 0o644)
-
-
-def _write_atomically(path: str, chunks, mode: int) -> None:
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
+def stage_file(path: str, chunks, mode: int = 0o644) -> str:
+    """Writes `chunks` to a new temporary file beside `path` (creating its
+    folder) and returns the temporary's name, for the caller to move into
+    place with os.replace or remove; on failure nothing is left behind."""
+    folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".gale-pack-", dir=folder)
     try:
@@ -194,10 +190,10 @@ def _write_atomically(path: str, chunks, mode: int) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException:
         try:
             os.remove(tmp)
         except OSError:
             pass
         raise
+    return tmp

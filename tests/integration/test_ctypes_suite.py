@@ -10,8 +10,7 @@ other test must pass, and every listed one must still fail (so the list
 cannot go stale).
 """
 
-import json
-import shutil
+from stdlib_suite import run_suite
 
 NO_C_API = ("the executable exports none of CPython's C API, so ctypes.pythonapi "
             "(the process's own symbols) finds no function or variable")
@@ -53,57 +52,12 @@ LEFT_OUT = {
     },
 }
 
-# Runs inside the executable: argv[1] is the folder holding the copied
-# `test` package, the other arguments name modules to leave out. Prints one
-# JSON line with the outcome of every test.
-RUNNER = r"""
-import json, sys, unittest
-sys.path.insert(0, sys.argv[1])
-left_out = tuple(name + "." for name in sys.argv[2:])
-
-
-def tests(suite):
-    for test in suite:
-        if isinstance(test, unittest.TestSuite):
-            yield from tests(test)
-        elif not test.id().startswith(left_out):
-            yield test
-
-
-suite = unittest.TestSuite(tests(unittest.defaultTestLoader.loadTestsFromName("test.test_ctypes")))
-result = unittest.TestResult()
-suite.run(result)
-print("GALE-CTYPES " + json.dumps({
-    "ran": result.testsRun,
-    "skipped": len(result.skipped),
-    "failed": sorted(test.id() for test, _ in result.failures + result.errors),
-    "details": {test.id(): text.splitlines()[-1] for test, text in result.failures + result.errors},
-}))
-"""
-
-
-def copy_tests(build_python, dest):
-    """The `test` package's __init__, support and test_ctypes from the
-    build's CPython source (the pinned one), into dest/test."""
-    lib = build_python.parent / "Lib" / "test"
-    (dest / "test").mkdir(parents=True)
-    shutil.copyfile(lib / "__init__.py", dest / "test" / "__init__.py")
-    for part in ("support", "test_ctypes"):
-        shutil.copytree(lib / part, dest / "test" / part)
-
 
 def test_cpython_ctypes_suite(host, build_python, tmp_path):
-    copy_tests(build_python, tmp_path / "lib")
-    runner = tmp_path / "run_ctypes.py"
-    runner.write_text(RUNNER)
     left_out = LEFT_OUT.get(host.target, {})
     for name in sorted(left_out):
         print(f"left out: {name}: {left_out[name]}")
-    out = host.run("python", host.path(runner), host.path(tmp_path / "lib"), *left_out,
-                   timeout=900)
-    assert out.returncode == 0, out.stderr[-3000:]
-    line = next(l for l in out.stdout.splitlines() if l.startswith("GALE-CTYPES "))
-    result = json.loads(line[len("GALE-CTYPES "):])
+    result = run_suite(host, build_python, tmp_path, "test_ctypes", left_out)
     expected = {name: why for name, why in dict(
         EXPECTED_EVERYWHERE, **(EXPECTED_WINDOWS if host.windows else {})).items()
         if not name.startswith(tuple(m + "." for m in left_out))}

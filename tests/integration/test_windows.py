@@ -211,8 +211,8 @@ def test_version_resource(win, pe_path):
     # template says Gale).
     assert strings["FileDescription"].rstrip("\0 ") == \
         ("Gale" if pe_path.endswith("gale-host.exe") else "hello")
-    assert (f"Python {have['CPython']}, Tornado {have['Tornado']}, "
-            f"OpenSSL {have['OpenSSL'].split()[0]}") in strings["Comments"]
+    assert (f"Python {have['CPython']}, Tornado {have['tornado']}, "
+            f"OpenSSL {have['OpenSSL']}") in strings["Comments"]
     # The numeric version (what Explorer's Details tab shows) agrees.
     fixed = pe.VS_FIXEDFILEINFO[0]
     major, minor, patch = (int(n) for n in gale.split("."))
