@@ -17,7 +17,7 @@ _socket select _asyncio _ssl _hashlib zlib _sqlite3 _json _struct math cmath
 _datetime _decimal binascii _random _bisect _heapq unicodedata _contextvars _queue
 array _pickle _csv _zoneinfo _blake2 _sha2 _md5 _sha1 _sha3 _statistics _lsprof
 pyexpat _elementtree _multibytecodec _codecs_cn _codecs_hk _codecs_iso2022
-_codecs_jp _codecs_kr _codecs_tw mmap _ctypes
+_codecs_jp _codecs_kr _codecs_tw mmap _ctypes _bz2 _lzma
 """.split()
 REQUIRED_BUILTINS_POSIX = "fcntl termios resource grp _posixsubprocess posix".split()
 # Windows: every module CPython 3.13's PC/config.c lists, plus the Windows
