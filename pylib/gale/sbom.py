@@ -80,14 +80,18 @@ def _licenses(meta) -> list:
 
 def _distribution(zf: zipfile.ZipFile, path: str, location: str) -> dict:
     meta = email.parser.BytesHeaderParser().parsebytes(zf.read(path))
-    name, version = meta.get("Name"), meta.get("Version")
-    if not name or not version:
-        raise GaleError("PAYLOAD", f"{path}: no Name or Version")
+    # A METADATA without Name or Version: the folder's name says both
+    # ({name}-{version}.dist-info), as installers write it.
+    folder_name, _, folder_version = _DIST_METADATA.match(path).group(1).partition("-")
+    name = meta.get("Name") or folder_name
+    version = meta.get("Version") or folder_version or "unknown"
     comp = {"type": "library", "name": name, "version": version,
             "purl": f"pkg:pypi/{_normalize(name)}@{version}",
-            "licenses": _licenses(meta),
             "properties": [{"name": "gale:location", "value": location},
                            {"name": "gale:metadata", "value": path}]}
+    licenses = _licenses(meta)
+    if licenses:
+        comp["licenses"] = licenses
     source_path = path[:-len("METADATA")] + "gale-source.json"
     if source_path in zf.NameToInfo:
         source = json.loads(zf.read(source_path))

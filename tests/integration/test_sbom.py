@@ -171,6 +171,10 @@ def test_pack_sbom_lists_the_apps_distributions(host, linux_exe, tmp_path):
     (app / "tinydep" / "__init__.py").write_text("VALUE = 42\n")
     (app / "Tiny_Dep-1.2.3.dist-info").mkdir()
     (app / "Tiny_Dep-1.2.3.dist-info" / "METADATA").write_text(DIST_METADATA)
+    # A METADATA without a Version: the folder's name gives it.
+    (app / "vendor" / "other_lib-0.9.dist-info").mkdir(parents=True)
+    (app / "vendor" / "other_lib-0.9.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: other-lib\nLicense: BSD-3-Clause\n")
     (app / "depapp.py").write_text(
         "import tinydep, tornado.web\n\n"
         "class Main(tornado.web.RequestHandler):\n"
@@ -208,7 +212,11 @@ def test_pack_sbom_lists_the_apps_distributions(host, linux_exe, tmp_path):
     assert dep["purl"] == "pkg:pypi/tiny-dep@1.2.3"
     assert dep["licenses"] == [{"expression": "MIT"}]
     assert {"name": "gale:location", "value": "app"} in dep["properties"]
+    other = by_name(doc)["other-lib"]
+    assert (other["version"], other["licenses"]) == ("0.9", [{"license": {"name": "BSD-3-Clause"}}])
     assert doc["metadata"]["component"]["name"] == "depapp"
+    version = host.run("--version", exe=str(host.exe_path(tmp_path / "out-self" / "depapp")))
+    assert "Tiny_Dep 1.2.3 (app)" in version.stdout.splitlines(), version.stdout
 
 
 def test_pack_sbom_bad_path_writes_nothing(host, source_dir, tmp_path):
