@@ -31,6 +31,7 @@ import re
 import uuid
 import zipfile
 
+from gale import payload
 from gale.errors import GaleError
 from gale.layout import APP_DIR, MANIFEST
 
@@ -114,8 +115,6 @@ def _from_record(entry: dict) -> dict:
 
 def _payload_facts(zip_bytes: bytes):
     """(app name, payload SHA-256 hex, [distribution components]) of a payload."""
-    from gale import payload  # zipfile & co. only when an SBOM is asked for
-
     _, _, _, digest = payload.TRAILER.unpack(zip_bytes[-payload.TRAILER_SIZE:])
     dists = []
     try:
