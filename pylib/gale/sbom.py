@@ -176,7 +176,8 @@ def version_lines(doc: dict) -> list:
     """`gale --version`'s lines: every component with its version."""
     lines = []
     for comp in doc["components"]:
-        if "version" not in comp:
+        if "version" not in comp:  # the app itself: it has no version (yet)
+            lines.append(f"App {comp['name']}")
             continue
         line = f"{comp['name']} {comp['version']}"
         props = {p["name"]: p["value"] for p in comp.get("properties", ())}
