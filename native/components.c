@@ -26,24 +26,16 @@ const char gale_components_record[] = GALE_COMPONENTS_MARKER GALE_COMPONENTS_JSO
 
 static int add_linked_versions(PyObject *module)
 {
+    /* libffi 3.5 and later report their version (Debian 12's 3.4.4 does not). */
+#ifdef FFI_VERSION_STRING
+    PyObject *versions = Py_BuildValue(
+        "{ssssss}", "bzip2", BZ2_bzlibVersion(), "xz", lzma_version_string(),
+        "libffi", ffi_get_version());
+#else
     PyObject *versions = Py_BuildValue(
         "{ssss}", "bzip2", BZ2_bzlibVersion(), "xz", lzma_version_string());
-
-    if (versions == NULL)
-        return -1;
-#ifdef FFI_VERSION_STRING
-    /* libffi 3.5 and later report their version (Debian 12's 3.4.4 does not). */
-    {
-        PyObject *ffi = PyUnicode_FromString(ffi_get_version());
-
-        if (ffi == NULL || PyDict_SetItemString(versions, "libffi", ffi) < 0) {
-            Py_XDECREF(ffi);
-            Py_DECREF(versions);
-            return -1;
-        }
-        Py_DECREF(ffi);
-    }
 #endif
+
     return PyModule_Add(module, "linked_versions", versions);
 }
 
