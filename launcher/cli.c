@@ -45,6 +45,11 @@ void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale
                strcmp(first, "help") == 0) {
         out->command = GALE_CMD_HELP;
         out->first_arg = 2;
+    } else if (strcmp(first, "service") == 0 && argc > 2 && strcmp(argv[2], "run") == 0) {
+        /* Only the service manager's command line reaches the dispatcher:
+         * the other `service` commands are the runtime's. */
+        out->command = GALE_CMD_SERVICE_RUN;
+        out->first_arg = 3;
     } else if (is_python_option(first)) {
         out->command = GALE_CMD_PYTHON;
     }
@@ -63,6 +68,8 @@ const char *gale_cli_usage(void)
         "  pack APPDIR -o OUT [--name NAME] [--target TARGET] [--host-template PATH] [--sbom FILE]\n"
         "                   write a new executable that carries APPDIR (and its SBOM)\n"
         "  sbom             print what this executable contains (CycloneDX 1.6 JSON)\n"
+        "  service COMMAND  Windows: install, uninstall, start, stop, status (and run,\n"
+        "                   which the service manager starts); see `gale service --help`\n"
         "  python [ARGS]    the embedded Python interpreter, like python.exe\n"
         "  --version        print the versions of Gale and of everything it carries\n"
         "  --help           print this text\n"

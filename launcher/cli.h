@@ -11,12 +11,14 @@ enum gale_command {
     GALE_CMD_RUNTIME, /* gale's Python runtime: serve (default), check, pack, --version */
     GALE_CMD_PYTHON,  /* the embedded interpreter, like python.exe */
     GALE_CMD_HELP,    /* gale --help: printed by the launcher */
+    GALE_CMD_SERVICE_RUN, /* gale service run ...: what the Windows service manager starts */
 };
 
 struct gale_cli {
     enum gale_command command;
     /* Index in argv of the first argument handed on: for GALE_CMD_PYTHON the
-     * first interpreter argument, for GALE_CMD_RUNTIME the command word. */
+     * first interpreter argument, for GALE_CMD_RUNTIME the command word,
+     * for GALE_CMD_SERVICE_RUN the first argument after `service run`. */
     int first_arg;
 };
 

@@ -16,6 +16,7 @@ struct gale_ctx {
     struct gale_cli cli;        /* what argv asks for */
     char *exe_path;             /* UTF-8, malloc'd */
     struct gale_payload payload;
+    const char *service_name;   /* set while running as a Windows service */
 };
 
 /* Runs the command that ctx->argv names; returns the process exit code. */

@@ -2,8 +2,8 @@
  *
  * The launcher's logging: one set of macros, one sink. Errors are one line,
  * "gale: error: ...", on stderr. Debug lines (with the pid) appear only when
- * GALE_DEBUG is set in the environment. The Windows service and windowed
- * sinks will plug in behind gale_log_write().
+ * GALE_DEBUG is set in the environment. A mode with no console (the Windows
+ * service) adds a sink of its own with gale_log_set_sink().
  */
 #ifndef GALE_LOG_H
 #define GALE_LOG_H
@@ -19,6 +19,10 @@ enum gale_log_level { GALE_LOG_DEBUG, GALE_LOG_INFO, GALE_LOG_WARN, GALE_LOG_ERR
 void gale_log_init(void);
 int gale_log_debug_enabled(void);
 void gale_log_write(enum gale_log_level level, const char *fmt, ...) GALE_PRINTF(2, 3);
+
+/* Also hands every line that is written (without the "gale: level: "
+ * prefix) to `sink`; NULL removes it. */
+void gale_log_set_sink(void (*sink)(enum gale_log_level level, const char *line));
 
 #define GALE_DEBUG(...) gale_log_write(GALE_LOG_DEBUG, __VA_ARGS__)
 #define GALE_INFO(...)  gale_log_write(GALE_LOG_INFO, __VA_ARGS__)

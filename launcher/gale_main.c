@@ -14,6 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Finds the payload and runs the interpreter on it. */
+static int run_payload(struct gale_ctx *ctx)
+{
+    if (gale_payload_locate(ctx->exe_path, &ctx->payload) != 0) {
+        if (errno == ENOEXEC)
+            GALE_ERROR("%s carries no payload (a bare host template, or a "
+                       "damaged file); make an executable with `gale pack`",
+                       ctx->exe_path);
+        else
+            GALE_ERROR("cannot read %s: %s", ctx->exe_path,
+                       gale_platform_last_error());
+        return GALE_EXIT_PAYLOAD;
+    }
+    GALE_DEBUG("payload at %llu, %llu bytes, sha256 %s",
+               (unsigned long long)ctx->payload.offset,
+               (unsigned long long)ctx->payload.size, ctx->payload.digest_hex);
+
+    return gale_interp_run(ctx);
+}
+
 int gale_main(struct gale_ctx *ctx)
 {
     int rc;
@@ -38,22 +58,10 @@ int gale_main(struct gale_ctx *ctx)
     if (ctx->cli.command == GALE_CMD_PYTHON &&
         gale_platform_setenv(GALE_CLI_PYTHON_ENV, ctx->exe_path) != 0)
         GALE_WARN("cannot set %s: %s", GALE_CLI_PYTHON_ENV, gale_platform_last_error());
-    if (gale_payload_locate(ctx->exe_path, &ctx->payload) != 0) {
-        if (errno == ENOEXEC)
-            GALE_ERROR("%s carries no payload (a bare host template, or a "
-                       "damaged file); make an executable with `gale pack`",
-                       ctx->exe_path);
-        else
-            GALE_ERROR("cannot read %s: %s", ctx->exe_path,
-                       gale_platform_last_error());
-        rc = GALE_EXIT_PAYLOAD;
-        goto end;
-    }
-    GALE_DEBUG("payload at %llu, %llu bytes, sha256 %s",
-               (unsigned long long)ctx->payload.offset,
-               (unsigned long long)ctx->payload.size, ctx->payload.digest_hex);
-
-    rc = gale_interp_run(ctx);
+    if (ctx->cli.command == GALE_CMD_SERVICE_RUN)
+        rc = gale_platform_service_dispatch(ctx, run_payload);
+    else
+        rc = run_payload(ctx);
 end:
     free(ctx->exe_path);
     ctx->exe_path = NULL;

@@ -13,6 +13,7 @@
 #include "gale_exit.h"
 #include "gale_log.h"
 #include "gale_module.h"
+#include "platform.h"
 #include "speedups.h"
 
 #include <string.h>
@@ -37,17 +38,19 @@ static PyStatus preinitialize(struct gale_ctx *ctx)
 }
 
 /* argv for the interpreter: argv[0] is the executable, then the arguments
- * from ctx->cli.first_arg on. */
+ * from ctx->cli.first_arg on; `service run` keeps its two words, which
+ * tell the runtime it runs as a service. */
 static PyStatus set_argv(PyConfig *config, struct gale_ctx *ctx)
 {
-    int n = ctx->argc - ctx->cli.first_arg + 1;
+    int first = ctx->cli.command == GALE_CMD_SERVICE_RUN ? 1 : ctx->cli.first_arg;
+    int n = ctx->argc - first + 1;
     char **argv = PyMem_RawCalloc((size_t)n + 1, sizeof *argv);
     PyStatus status;
 
     if (argv == NULL)
         return PyStatus_NoMemory();
     argv[0] = ctx->exe_path;
-    memcpy(argv + 1, ctx->argv + ctx->cli.first_arg, (size_t)(n - 1) * sizeof *argv);
+    memcpy(argv + 1, ctx->argv + first, (size_t)(n - 1) * sizeof *argv);
     status = PyConfig_SetBytesArgv(config, n, argv);
     PyMem_RawFree(argv);
     return status;
@@ -157,6 +160,8 @@ int gale_interp_run(struct gale_ctx *ctx)
         .payload_offset = ctx->payload.offset,
         .payload_size = ctx->payload.size,
         .payload_digest = ctx->payload.digest_hex,
+        .service_name = ctx->service_name,
+        .console = gale_platform_console_prepare(ctx->cli.command == GALE_CMD_PYTHON),
     };
     PyConfig config;
     PyStatus status;
@@ -185,7 +190,9 @@ int gale_interp_run(struct gale_ctx *ctx)
         Py_Finalize();
         return GALE_EXIT_PAYLOAD;
     }
-    return Py_RunMain();
+    rc = Py_RunMain();
+    gale_platform_console_finish(info.console, rc);
+    return rc;
 
 fail:
     if (PyStatus_IsExit(status))

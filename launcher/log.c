@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
- * The console sink for the launcher's log macros (see gale_log.h).
+ * The console sink for the launcher's log macros, and the hook for one more
+ * (see gale_log.h).
  */
 #include "gale_log.h"
 
@@ -16,6 +17,12 @@
 #endif
 
 static int debug_enabled = -1;
+static void (*extra_sink)(enum gale_log_level, const char *);
+
+void gale_log_set_sink(void (*sink)(enum gale_log_level level, const char *line))
+{
+    extra_sink = sink;
+}
 
 void gale_log_init(void)
 {
@@ -42,6 +49,15 @@ void gale_log_write(enum gale_log_level level, const char *fmt, ...)
     else
         fprintf(stderr, "gale: %s: ", names[level]);
     va_start(ap, fmt);
+    if (extra_sink != NULL) {
+        char line[1024];
+        va_list copy;
+
+        va_copy(copy, ap);
+        vsnprintf(line, sizeof line, fmt, copy);
+        va_end(copy);
+        extra_sink(level, line);
+    }
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);

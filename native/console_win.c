@@ -42,8 +42,7 @@ static int serving(void)
     return set;
 }
 
-/* 1 if the stop callable was called. */
-static int call_stop_handler(void)
+int gale_console_call_stop_handler(void)
 {
     int called = 0;
 
@@ -68,10 +67,10 @@ static BOOL WINAPI on_console_event(DWORD event)
     switch (event) {
     case CTRL_C_EVENT:
     case CTRL_BREAK_EVENT:
-        return call_stop_handler() ? TRUE : FALSE;
+        return gale_console_call_stop_handler() ? TRUE : FALSE;
     case CTRL_CLOSE_EVENT:
     case CTRL_SHUTDOWN_EVENT:
-        if (!call_stop_handler())
+        if (!gale_console_call_stop_handler())
             return FALSE;
         Sleep(CLOSE_WAIT_MS);
         return TRUE;
@@ -116,4 +115,21 @@ PyObject *gale_console_set_stop_handler(PyObject *module, PyObject *handler)
     ReleaseSRWLockExclusive(&handler_lock);
     Py_XDECREF(old);
     Py_RETURN_NONE;
+}
+
+PyObject *gale_console_set_title(PyObject *module, PyObject *text)
+{
+    wchar_t *wide;
+    BOOL ok;
+
+    (void)module;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "set_console_title: expected a str");
+        return NULL;
+    }
+    if ((wide = PyUnicode_AsWideCharString(text, NULL)) == NULL)
+        return NULL;
+    ok = SetConsoleTitleW(wide);
+    PyMem_Free(wide);
+    return PyBool_FromLong(ok);
 }

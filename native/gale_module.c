@@ -2,8 +2,10 @@
  *
  * The built-in module _gale (see gale_module.h): read-only data set at
  * start-up, what the host is built from (components.c), and the platform
- * services as functions (Windows: the console's stop handler,
- * console_win.c; service control will join it).
+ * services as functions (Windows: the console's stop handler and title,
+ * console_win.c; the service, service_module_win.c). The service's pure
+ * helpers (launcher/service.c) are here on every platform, so `gale pack`
+ * and the tests can use them anywhere.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h> /* first, as CPython requires */
@@ -11,9 +13,14 @@
 #include "gale_module.h"
 #include "components.h"
 #include "gale_exit.h"
+#include "service.h"
 #ifdef _WIN32
 #include "console_win.h"
+#include "service_module_win.h"
+#include "service_win.h"
 #endif
+
+#include <stdlib.h>
 
 static struct gale_module_info module_info;
 
@@ -72,11 +79,91 @@ static int gale_module_exec(PyObject *module)
         return -1;
     if (gale_components_add(module) < 0)
         return -1;
+    if (PyModule_Add(module, "service_name", i->service_name != NULL
+                         ? PyUnicode_FromString(i->service_name) : Py_NewRef(Py_None)) < 0 ||
+        PyModule_AddStringConstant(module, "console", i->console == GALE_CONSOLE_OWNED ? "owned"
+                                   : i->console == GALE_CONSOLE_SHARED ? "shared" : "none") < 0)
+        return -1;
+#ifdef _WIN32
+    if (PyModule_Add(module, "under_wine", PyBool_FromLong(gale_service_under_wine())) < 0)
+        return -1;
+#endif
     return add_exit_codes(module);
 }
 
+/* service_command_line(exe, [arg, ...]) -> the quoted ImagePath */
+static PyObject *service_command_line(PyObject *module, PyObject *args)
+{
+    const char *exe, **argv = NULL;
+    PyObject *list, *seq = NULL, *result = NULL;
+    Py_ssize_t n, i;
+    char *line;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "sO:service_command_line", &exe, &list))
+        return NULL;
+    if ((seq = PySequence_Fast(list, "service_command_line: args must be a list")) == NULL)
+        return NULL;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if ((argv = calloc((size_t)n + 1, sizeof *argv)) == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    for (i = 0; i < n; i++)
+        if ((argv[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))) == NULL)
+            goto end;
+    if ((line = gale_service_command_line(exe, argv, (int)n)) == NULL) {
+        PyErr_SetString(PyExc_ValueError, "service_command_line: not a valid executable path");
+        goto end;
+    }
+    result = PyUnicode_FromString(line);
+    free(line);
+end:
+    free(argv);
+    Py_XDECREF(seq);
+    return result;
+}
+
+/* service_sid(name) -> "S-1-5-80-..." */
+static PyObject *service_sid(PyObject *module, PyObject *arg)
+{
+    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    char sid[GALE_SID_MAX];
+
+    (void)module;
+    if (name == NULL || gale_service_sid(name, sid, sizeof sid) != 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "service_sid: not a service name");
+        return NULL;
+    }
+    return PyUnicode_FromString(sid);
+}
+
+/* service_folder_sddl(sid) -> the SDDL of the service's folders */
+static PyObject *service_folder_sddl(PyObject *module, PyObject *arg)
+{
+    const char *sid = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    char sddl[256];
+
+    (void)module;
+    if (sid == NULL || gale_service_folder_sddl(sid, sddl, sizeof sddl) != 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "service_folder_sddl: not a SID string");
+        return NULL;
+    }
+    return PyUnicode_FromString(sddl);
+}
+
 static PyMethodDef gale_module_methods[] = {
+    {"service_command_line", service_command_line, METH_VARARGS,
+     "service_command_line(exe, [arg, ...]) -> the command line, quoted as Windows splits it"},
+    {"service_sid", service_sid, METH_O, "service_sid(name) -> the service's SID (S-1-5-80-...)"},
+    {"service_folder_sddl", service_folder_sddl, METH_O,
+     "service_folder_sddl(sid) -> the SDDL of the service's ProgramData folders"},
 #ifdef _WIN32
+    {"set_console_title", gale_console_set_title, METH_O,
+     "set_console_title(text) -> True if the console's title was set"},
+    GALE_SERVICE_METHODS
     {"set_console_stop_handler", gale_console_set_stop_handler, METH_O,
      "set_console_stop_handler(callable | None)\n--\n\n"
      "Calls `callable` (on a thread of its own) for Ctrl+C, Ctrl+Break, closing\n"

@@ -16,6 +16,8 @@ struct gale_module_info {
     uint64_t payload_offset;
     uint64_t payload_size;
     const char *payload_digest; /* hex SHA-256 */
+    const char *service_name;   /* the Windows service's name in service mode, else NULL */
+    int console;                /* enum gale_console_kind (launcher/service.h) */
 };
 
 /* Copies nothing: the strings must outlive the interpreter. */

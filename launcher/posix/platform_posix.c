@@ -6,6 +6,10 @@
 #define _POSIX_C_SOURCE 200809L /* readlink under -std=c11 */
 #include "platform.h"
 
+#include "gale_exit.h"
+#include "gale_log.h"
+#include "service.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -54,4 +58,22 @@ int gale_platform_setenv(const char *name, const char *value)
 const char *gale_platform_last_error(void)
 {
     return strerror(errno);
+}
+
+int gale_platform_service_dispatch(struct gale_ctx *ctx, int (*run)(struct gale_ctx *))
+{
+    (void)ctx, (void)run;
+    GALE_ERROR("`gale service` is for Windows; on Linux run `gale serve` under systemd");
+    return GALE_EXIT_USAGE;
+}
+
+int gale_platform_console_prepare(int python)
+{
+    (void)python;
+    return GALE_CONSOLE_NONE;
+}
+
+void gale_platform_console_finish(int console, int rc)
+{
+    (void)console, (void)rc;
 }

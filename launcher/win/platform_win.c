@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT
  *
  * The Windows side of platform.h: DLL search-order hardening, the
- * executable's path, environment and error text. Strings cross this
+ * executable's path, environment and error text, and the console Gale
+ * may own. Strings cross this
  * boundary as UTF-8; the wide API is used underneath so that paths with
  * spaces and non-ASCII characters survive.
  */
 #include "platform.h"
+#include "service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,4 +114,40 @@ const char *gale_platform_last_error(void)
     if (n == 0 || WideCharToMultiByte(CP_UTF8, 0, wide, -1, text, sizeof text, NULL, NULL) <= 0)
         snprintf(text, sizeof text, "Windows error %lu", (unsigned long)code);
     return text;
+}
+
+int gale_platform_console_prepare(int python)
+{
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+    DWORD pids[4], mode, attached = 0;
+    /* A console whose input is a keyboard: not one with stdin redirected. */
+    int has_console = GetConsoleWindow() != NULL && GetConsoleMode(in, &mode);
+    int kind;
+
+    if (has_console)
+        attached = GetConsoleProcessList(pids, 4);
+    kind = gale_console_classify(has_console, attached);
+    /* With QuickEdit on, one click in the window selects text and blocks
+     * every write to the console, and with it the server, until a key is
+     * pressed. */
+    if (kind == GALE_CONSOLE_OWNED && !python)
+        SetConsoleMode(in, (mode & ~(DWORD)ENABLE_QUICK_EDIT_MODE) | ENABLE_EXTENDED_FLAGS);
+    return kind;
+}
+
+void gale_platform_console_finish(int console, int rc)
+{
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+    INPUT_RECORD rec;
+    DWORD got;
+
+    /* The window closes with the process: keep the error readable. */
+    if (console != GALE_CONSOLE_OWNED || rc == 0)
+        return;
+    fputs("\nPress any key to close this window.\n", stderr);
+    fflush(stderr);
+    FlushConsoleInputBuffer(in);
+    while (ReadConsoleInputW(in, &rec, 1, &got) && got == 1)
+        if (rec.EventType == KEY_EVENT && rec.Event.KeyEvent.bKeyDown)
+            break;
 }

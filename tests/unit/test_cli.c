@@ -125,6 +125,23 @@ START_TEST(python_default_takes_everything)
 }
 END_TEST
 
+START_TEST(service_run_is_the_launchers)
+{
+    struct gale_cli cli;
+
+    PARSE(cli, "service", "run", "--name", "x");
+    ck_assert_int_eq(cli.command, GALE_CMD_SERVICE_RUN);
+    ck_assert_int_eq(cli.first_arg, 3);
+    /* The other service commands, and `run` anywhere else, are the runtime's. */
+    PARSE(cli, "service", "install");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    PARSE(cli, "service");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    PARSE(cli, "serve", "run");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -137,6 +154,7 @@ int main(void)
     tcase_add_test(tc, help);
     tcase_add_test(tc, python_word_only_first);
     tcase_add_test(tc, python_default_takes_everything);
+    tcase_add_test(tc, service_run_is_the_launchers);
     suite_add_tcase(s, tc);
     return gale_check_run(s);
 }
