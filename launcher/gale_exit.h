@@ -20,7 +20,13 @@
     X(PAYLOAD, 7,  "the embedded payload is missing or damaged") \
     X(INIT,    8,  "the embedded interpreter failed to start") \
     X(PACK,    9,  "gale pack could not write the executable") \
-    X(DATA,    10, "the data directory cannot be created or written")
+    X(DATA,    10, "the data directory cannot be created or written") \
+    X(NOT_ELEVATED,    11, "gale service: the service manager denied access (run elevated)") \
+    X(SERVICE_EXISTS,  12, "gale service install: the service, or its display name, already exists") \
+    X(NO_SERVICE,      13, "gale service: there is no service of that name") \
+    X(SERVICE_FAILED,  14, "gale service: the service failed to start or stop, or a call " \
+                           "to the service manager failed (the message says which)") \
+    X(SERVICE_DELETED, 15, "gale service: the service is marked for deletion")
 
 enum gale_exit {
 #define GALE_EXIT_ENUM(name, code, meaning) GALE_EXIT_##name = code,

@@ -5,8 +5,9 @@ Everything the launcher knows about the process - Gale's version, the target,
 the running executable and where its payload sits, what the host is built
 from, and the exit-code table from the launcher's single header - is read here and nowhere else, so the
 rest of the package imports plain names from this module. The platform
-services `_gale` offers (the Windows console's stop handler) are wrapped here
-too, as functions that do nothing where the platform has no such thing.
+services `_gale` offers (the Windows console's stop handler and title, the
+service's RUNNING report and Event Log) are wrapped here too, as functions
+that do nothing where the platform or the mode has no such thing.
 
 `pack.py` must also run under a stock CPython without `_gale`; it never
 imports this module.
@@ -38,3 +39,30 @@ def set_console_stop_handler(handler) -> None:
 def exit_code(name: str) -> int:
     """The process exit code called `name` in the launcher's header."""
     return exit_codes[name]
+
+
+# The Windows service (launcher/win/service_*_win.c) and the console.
+service_name: str | None = _gale.service_name  # set while running as a service
+console: str = _gale.console  # "owned" (a double-click), "shared" or "none"
+under_wine: bool = getattr(_gale, "under_wine", False)
+
+
+def service_ready(text: str) -> None:
+    """In service mode: reports RUNNING to the service manager and `text` to
+    the Event Log. Elsewhere it does nothing."""
+    if service_name is not None:
+        _gale.service_report_running()
+        _gale.service_event("info", text)
+
+
+def service_event(kind: str, text: str) -> None:
+    """In service mode: `text` to the Event Log as info, warning or error."""
+    if service_name is not None:
+        _gale.service_event(kind, text)
+
+
+def set_console_title(text: str) -> None:
+    """Windows: the console window's title; elsewhere nothing."""
+    setter = getattr(_gale, "set_console_title", None)
+    if setter is not None:
+        setter(text)

@@ -7,8 +7,9 @@
     gale sbom                  print what this executable contains (CycloneDX 1.6 JSON)
     gale --version
 
-`gale python` and `gale service` are handled by the launcher before Python
-runs this. Every failure prints exactly one line, ``gale: error: <cause>``,
+`gale python` and `gale service run` are handled by the launcher before
+Python runs this; `service run` reaches cmd_service_run only in a process the
+service manager started. Every failure prints exactly one line, ``gale: error: <cause>``,
 and exits with the code named in the launcher's header; a traceback follows
 only with --debug or GALE_DEBUG=1, which also turn on debug logging.
 """
@@ -22,9 +23,8 @@ import traceback
 from gale import config
 from gale.errors import GaleError
 
-COMMANDS = ("serve", "check", "pack", "sbom")
-EPILOG = ("also: 'gale python ...' runs the embedded interpreter; 'gale service ...' "
-          "manages the Windows service")
+COMMANDS = ("serve", "check", "pack", "sbom", "service")
+EPILOG = "also: 'gale python ...' runs the embedded interpreter"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +46,10 @@ def _add_app_options(p: argparse.ArgumentParser) -> None:
                    help="how long a stop waits for requests in flight (default 10)")
     p.add_argument("--log-level", choices=config.LOG_LEVELS)
     p.add_argument("--open-browser", action="store_true", default=None,
-                   help="open the app's URL in a browser once serving")
+                   help="open the app's URL in a browser once serving (default: only "
+                        "when started by a double-click)")
+    p.add_argument("--no-open-browser", dest="open_browser", action="store_false",
+                   help="never open a browser")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +81,47 @@ def _parser() -> argparse.ArgumentParser:
                            "'gale sbom') to FILE")
     sub.add_parser("sbom", parents=[debug],
                    help="print this executable's software bill of materials (CycloneDX 1.6 JSON)")
+    _add_service_parser(sub, debug)
     return parser
+
+
+def _add_service_parser(sub, debug) -> None:
+    service = sub.add_parser("service", parents=[debug], help="the Windows service: install, "
+                             "uninstall, start, stop, status")
+    ssub = service.add_subparsers(dest="service_command", metavar="SERVICE_COMMAND",
+                                  required=True)
+    name_help = "the service's name (default: [service] name in gale.toml, else the app's)"
+    install = ssub.add_parser("install", parents=[debug], help="register this executable "
+                              "as a service (needs an elevated prompt)")
+    install.add_argument("--name", help=name_help)
+    install.add_argument("--display-name", help="what services.msc shows (default: the name)")
+    install.add_argument("--description", help="the service's description")
+    install.add_argument("--start", choices=config.SERVICE_STARTS,
+                         help="when it starts (default: auto)")
+    install.add_argument("--account", help="NT SERVICE\\<name> (the default), LocalService, "
+                         "NetworkService, LocalSystem or a gMSA (DOMAIN\\name$)")
+    install.add_argument("--host", help="address to listen on (written into the service's "
+                         "command line)")
+    install.add_argument("--port", type=int, help="port to listen on (likewise)")
+    install.add_argument("--config", metavar="FILE", help="a gale.toml the service reads "
+                         "(likewise)")
+    for word, text in (("uninstall", "stop and remove the service (data and logs stay)"),
+                       ("start", "start the service and wait until it serves"),
+                       ("stop", "stop the service gracefully and wait until it has stopped"),
+                       ("status", "print the service's state and configuration")):
+        p = ssub.add_parser(word, parents=[debug], help=text)
+        p.add_argument("--name", help=name_help)
+        if word in ("start", "stop", "uninstall"):
+            p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                           help="how long to wait for the service (default 120)")
+        if word in ("start", "stop"):
+            p.add_argument("--no-wait", action="store_true", help="do not wait")
+    run = ssub.add_parser("run", parents=[debug], help="what the service manager starts "
+                          "(not for use from a console)")
+    run.add_argument("--name", required=True)
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--config", metavar="FILE")
 
 
 def _versions() -> list:
@@ -93,7 +136,7 @@ def _cli_values(args) -> dict:
                       ("tls.cert", "cert"), ("tls.key", "key"), ("data_dir", "data_dir"),
                       ("drain_timeout", "drain_timeout"), ("log.level", "log_level"),
                       ("open_browser", "open_browser")):
-        value = getattr(args, attr)
+        value = getattr(args, attr, None)
         if value is not None:
             values[key] = value
     if "tls.key" in values and "tls.cert" not in values:
@@ -101,12 +144,10 @@ def _cli_values(args) -> dict:
     return values
 
 
-def _configure(args, debug: bool):
-    """Extracts resources, resolves the config, sets up logging, data dir and environment."""
-    from gale import _native, logs, resources
+def _layers(args, res) -> list:
+    """The packed gale.toml, then --config or a gale.toml beside the executable."""
+    from gale import _native
 
-    logs.setup("debug" if debug else args.log_level or "info")
-    res = resources.activate()
     layers = []
     if res.config_text:
         packed = config.parse_text(res.config_text, "gale.toml (packed)", res.app_dir,
@@ -119,8 +160,37 @@ def _configure(args, debug: bool):
         external = beside if os.path.isfile(beside) else None
     if external is not None:
         layers.append(config.load_file(external))
+    return layers
+
+
+def _hosted_port() -> dict:
+    """Behind IIS: HttpPlatformHandler or the ASP.NET Core Module (out of
+    process) starts the app with the port to listen on, on 127.0.0.1."""
+    for var in ("HTTP_PLATFORM_PORT", "ASPNETCORE_PORT"):
+        value = os.environ.get(var, "")
+        if value:
+            if not value.isdigit() or not 0 < int(value) <= 65535:
+                raise GaleError("CONFIG", f"{var}={value!r} is not a port number")
+            return {"host": "127.0.0.1", "port": int(value)}
+    return {}
+
+
+def _configure(args, debug: bool):
+    """Extracts resources, resolves the config, sets up logging, data dir and environment."""
+    from gale import _native, logs, resources
+
+    logs.setup("debug" if debug else getattr(args, "log_level", None) or "info")
+    res = resources.activate()
+    layers = _layers(args, res)
+    hosted = _hosted_port()
+    if hosted:
+        layers.append(config.make_layer(hosted, "IIS (HTTP_PLATFORM_PORT/ASPNETCORE_PORT)", None))
     layers.append(config.make_layer(_cli_values(args), "command line", os.getcwd()))
     cfg = config.resolve(layers, res.name)
+    if _native.service_name is not None or hosted:
+        cfg.open_browser = False
+    elif cfg.open_browser == "auto":
+        cfg.open_browser = _native.console == "owned"
     logs.setup("debug" if debug else cfg.log_level, cfg.log_file)
     config.prepare_data_dir(cfg.data_dir)
     os.environ.update(GALE_APP_NAME=cfg.name, GALE_DATA_DIR=cfg.data_dir,
@@ -144,9 +214,12 @@ def _load(cfg):
 
 
 def cmd_serve(args, debug: bool) -> int:
+    return _serve(_configure(args, debug))
+
+
+def _serve(cfg) -> int:
     from gale import server
 
-    cfg = _configure(args, debug)
     kind, obj, _ = _load(cfg)
     sys.argv[1:] = []  # the app sees no Gale arguments
     if kind == "app":
@@ -190,6 +263,51 @@ def cmd_sbom(args, debug: bool) -> int:
     return 0
 
 
+def cmd_service(args, debug: bool) -> int:
+    from gale import resources, service
+
+    if args.service_command == "run":
+        return cmd_service_run(args, debug)
+    service._require_windows()
+    res = resources.activate()
+    if args.service_command == "install":
+        cfg = config.resolve(_layers(args, res), res.name)
+        return service.install(cfg, args)
+    layers = _layers(argparse.Namespace(config=None), res)
+    svc = config.resolve(layers, res.name).service if layers else {}
+    name = args.name or svc.get("name") or res.name
+    if args.service_command == "uninstall":
+        return service.uninstall(name, args.timeout)
+    if args.service_command == "start":
+        return service.start(name, not args.no_wait, args.timeout)
+    if args.service_command == "stop":
+        return service.stop(name, not args.no_wait, args.timeout)
+    return service.status(name)
+
+
+def cmd_service_run(args, debug: bool) -> int:
+    """In a process the service manager started (launcher/win/service_run_win.c):
+    log to %ProgramData%\\<name>\\logs, keep data there, serve, and let the
+    launcher report RUNNING once listening (server.py)."""
+    from gale import _native, logs, paths
+
+    if _native.service_name is None:
+        raise GaleError("USAGE", "`service run` is what the Windows service manager starts; "
+                                 "use `gale service start`, or `gale serve`")
+    root = paths.service_root(args.name)
+    paths.use_service_root(root)
+    log = logs.start_service_log(os.path.join(root, "logs", f"{args.name}.log"),
+                                 config.DEFAULTS["log.max_bytes"], config.DEFAULTS["log.backups"])
+    logs.setup("debug" if debug else "info")
+    import logging
+
+    logging.getLogger("gale").info("service %s starting (pid %d, %s)", args.name, os.getpid(),
+                                   _native.executable)
+    cfg = _configure(args, debug)
+    log.configure(cfg.log_max_bytes, cfg.log_backups)
+    return _serve(cfg)
+
+
 def _dispatch(argv: list, debug: bool) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")
                     and "--version" not in argv):
@@ -199,14 +317,19 @@ def _dispatch(argv: list, debug: bool) -> int:
         print("\n".join(_versions()))
         return 0
     return {"serve": cmd_serve, "check": cmd_check, "pack": cmd_pack,
-            "sbom": cmd_sbom}[args.command](args, debug)
+            "sbom": cmd_sbom, "service": cmd_service}[args.command](args, debug)
 
 
 def _report(message: str, exc: BaseException, debug: bool) -> None:
+    from gale import _native
+
     if debug:
         traceback.print_exception(exc)
-    sys.stdout.flush()
-    print(f"gale: error: {message}", file=sys.stderr, flush=True)
+    if sys.stdout is not None:
+        sys.stdout.flush()
+    if sys.stderr is not None:
+        print(f"gale: error: {message}", file=sys.stderr, flush=True)
+    _native.service_event("error", f"{_native.service_name} failed: {message}")
 
 
 def main(argv=None) -> int:

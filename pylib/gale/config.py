@@ -51,16 +51,29 @@ KEYS = {
     "data_dir": str,
     "log.level": str,
     "log.file": str,
-    "open_browser": bool,
+    "log.max_bytes": int,
+    "log.backups": int,
+    "open_browser": (bool, str),
+    # [service]: the defaults of `gale service install` (Windows).
+    "service.name": str,
+    "service.display_name": str,
+    "service.description": str,
+    "service.start": str,
+    "service.account": str,
 }
-TABLES = ("tls", "log")
+TABLES = ("tls", "log", "service")
+SERVICE_STARTS = ("auto", "delayed", "manual")
 DEFAULTS = {
     "host": "127.0.0.1",
     "port": 8888,
     "drain_timeout": 10.0,
     "log.level": "info",
-    "open_browser": False,
+    "log.max_bytes": 10 * 1024 * 1024,
+    "log.backups": 5,
+    "open_browser": "auto",
 }
+# The smallest log.max_bytes: below it a log would rotate every few lines.
+MIN_LOG_BYTES = 64 * 1024
 
 
 @dataclasses.dataclass
@@ -88,7 +101,10 @@ class Config:
     data_dir: str = ""
     log_level: str = DEFAULTS["log.level"]
     log_file: str | None = None
-    open_browser: bool = DEFAULTS["open_browser"]
+    log_max_bytes: int = DEFAULTS["log.max_bytes"]
+    log_backups: int = DEFAULTS["log.backups"]
+    open_browser: bool | str = DEFAULTS["open_browser"]  # True, False or "auto"
+    service: dict = dataclasses.field(default_factory=dict)  # [service], keys without "service."
     sources: list = dataclasses.field(default_factory=list)
 
     @property
@@ -117,7 +133,10 @@ class Config:
                  ("log.level", self.log_level)]
         if self.log_file:
             rows.append(("log.file", self.log_file))
-        rows += [("open_browser", self.open_browser), ("sources", self.sources)]
+        rows += [("log.max_bytes", self.log_max_bytes), ("log.backups", self.log_backups),
+                 ("open_browser", self.open_browser)]
+        rows += [(f"service.{key}", value) for key, value in sorted(self.service.items())]
+        rows.append(("sources", self.sources))
         lines = [f"{key} = {_toml_value(val)}" for key, val in rows]
         if kind != "app":
             lines.insert(2, "# host and port are chosen by the app itself; "
@@ -152,13 +171,13 @@ def _check_value(key: str, value, label: str):
     if key not in KEYS:
         raise GaleError("CONFIG", f"{label}: unknown key '{key}'")
     want = KEYS[key]
-    if isinstance(value, bool) and want is not bool:
+    if isinstance(value, bool) and want not in (bool, (bool, str)):
         ok = False
     else:
         ok = isinstance(value, want)
     if not ok:
         names = {str: "a string", int: "an integer", bool: "true or false",
-                 (int, float): "a number"}
+                 (int, float): "a number", (bool, str): 'true, false or "auto"'}
         raise GaleError("CONFIG", f"{label}: '{key}' must be {names[want]}")
     if key == "name" and not NAME_RE.match(value):
         raise GaleError("CONFIG", f"{label}: name {value!r} must be 1-64 letters, digits, '.', '_' or '-'")
@@ -174,9 +193,61 @@ def _check_value(key: str, value, label: str):
         raise GaleError("CONFIG", f"{label}: drain_timeout must be 0 or more seconds")
     if key == "log.level" and value.lower() not in LOG_LEVELS:
         raise GaleError("CONFIG", f"{label}: log.level must be one of {', '.join(LOG_LEVELS)}")
+    if key == "open_browser" and isinstance(value, str) and value != "auto":
+        raise GaleError("CONFIG", f'{label}: open_browser must be true, false or "auto"')
+    if key == "log.max_bytes" and value < MIN_LOG_BYTES:
+        raise GaleError("CONFIG", f"{label}: log.max_bytes must be at least {MIN_LOG_BYTES}")
+    if key == "log.backups" and not 0 <= value <= 100:
+        raise GaleError("CONFIG", f"{label}: log.backups must be 0-100")
+    if key == "service.name" and not NAME_RE.match(value):
+        raise GaleError("CONFIG", f"{label}: service.name {value!r} must be 1-64 letters, "
+                                  "digits, '.', '_' or '-'")
+    if key == "service.start" and value not in SERVICE_STARTS:
+        raise GaleError("CONFIG", f"{label}: service.start must be one of "
+                                  f"{', '.join(SERVICE_STARTS)}")
+    if key == "service.account":
+        service_account(value, "x", label)
+    if key in ("service.display_name", "service.description"):
+        _check_service_text(key, value, label)
     if key in PATH_KEYS and not value:
         raise GaleError("CONFIG", f"{label}: '{key}' must not be empty")
     return value.lower() if key == "log.level" else value
+
+
+def _check_service_text(key: str, value: str, label: str) -> None:
+    limit = 256 if key == "service.display_name" else 2048
+    if not value.strip() or len(value) > limit or any(ord(c) < 32 for c in value):
+        raise GaleError("CONFIG", f"{label}: {key} must be 1-{limit} characters on one line")
+
+
+# How --account and service.account may name an account; each maps to what
+# CreateServiceW is given. None of these has a password to store.
+ACCOUNT_ALIASES = {
+    "localservice": "NT AUTHORITY\\LocalService",
+    "nt authority\\localservice": "NT AUTHORITY\\LocalService",
+    "networkservice": "NT AUTHORITY\\NetworkService",
+    "nt authority\\networkservice": "NT AUTHORITY\\NetworkService",
+    "localsystem": "LocalSystem",
+}
+_GMSA_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\[A-Za-z0-9][A-Za-z0-9._-]{0,19}\$$")
+_VIRTUAL_RE = re.compile(r"^NT SERVICE\\([A-Za-z0-9][A-Za-z0-9._-]{0,63})$", re.I)
+
+
+def service_account(value: str | None, name: str, label: str = "--account") -> str:
+    """The account CreateServiceW gets for `value`: by default the service's
+    own virtual account, NT SERVICE\\<name>. Accounts with a password are
+    refused: Gale never stores one."""
+    if not value:
+        return f"NT SERVICE\\{name}"
+    alias = ACCOUNT_ALIASES.get(value.lower())
+    if alias:
+        return alias
+    if _VIRTUAL_RE.match(value) or _GMSA_RE.match(value):
+        return value
+    raise GaleError("CONFIG" if label != "--account" else "USAGE",
+                    f"{label}: {value!r} is not an account Gale can install a service as: use "
+                    "NT SERVICE\\<name> (the default), LocalService, NetworkService, "
+                    "LocalSystem or a gMSA (DOMAIN\\name$); accounts with passwords are not supported")
 
 
 def script_module(path: str, label: str = "script") -> str:
@@ -262,6 +333,8 @@ def resolve(layers: list, default_name: str) -> Config:
     if not NAME_RE.match(name):
         raise GaleError("CONFIG", f"app name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
     data_dir = merged.get("data_dir") or paths.default_data_dir(name)
+    service = {key[len("service."):]: value for key, value in merged.items()
+               if key.startswith("service.")}
     log_file = merged.get("log.file")
     if log_file and embedded_log_file:
         log_file = os.path.join(data_dir, log_file)
@@ -278,7 +351,10 @@ def resolve(layers: list, default_name: str) -> Config:
         data_dir=os.path.abspath(data_dir),
         log_level=merged["log.level"],
         log_file=log_file,
+        log_max_bytes=merged["log.max_bytes"],
+        log_backups=merged["log.backups"],
         open_browser=merged["open_browser"],
+        service=service,
         sources=sources or ["defaults"],
     )
 

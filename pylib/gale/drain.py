@@ -13,18 +13,27 @@ requests itself:
 
 It does so by wrapping, per request, the message delegate Tornado calls and
 the connection object the app writes to; both only forward, using Tornado's
-public interfaces. Detached streams (WebSockets) are not waited for; they
-close when the process ends.
+public interfaces. Detached streams (WebSockets) are not waited for.
+
+Open WebSockets are told at the start of the drain: each gets a close
+frame with code 1001 (going away), so a browser's ``onclose`` sees an
+orderly shutdown, not a dropped connection. The server finds them when
+their connection is detached: the request's handler, reached through the
+delegates Tornado made for it (``.delegate`` down to
+``_HandlerDelegate.handler``, the same since Tornado 4.5), is kept in a
+weak set if it is a WebSocketHandler.
 """
 
 import asyncio
 import logging
+import weakref
 
 from tornado import httputil
 from tornado.httpserver import HTTPServer
 
 log = logging.getLogger("gale")
 CLOSE_TIMEOUT = 5.0  # seconds to close what is left after the drain
+GOING_AWAY = 1001  # RFC 6455: the server is going down
 
 
 class InflightTracker:
@@ -51,11 +60,13 @@ class InflightTracker:
 class _Flight:
     """One request's life; begin() and end() count once each."""
 
-    __slots__ = ("_tracker", "_state")
+    __slots__ = ("_tracker", "_state", "delegate", "on_detach")
 
-    def __init__(self, tracker: InflightTracker):
+    def __init__(self, tracker: InflightTracker, on_detach=None):
         self._tracker = tracker
         self._state = 0  # 0 waiting for headers, 1 in flight, 2 over
+        self.delegate = None  # the app's delegate, once Tornado has made it
+        self.on_detach = on_detach
 
     def begin(self) -> None:
         if self._state == 0:
@@ -104,6 +115,8 @@ class _TrackedConnection:
             return self._conn.detach()
         finally:
             self._flight.end()
+            if self._flight.on_detach is not None:
+                self._flight.on_detach(self._flight.delegate)
 
 
 class _TrackedDelegate(httputil.HTTPMessageDelegate):
@@ -136,17 +149,42 @@ class DrainingHTTPServer(HTTPServer):
     def initialize(self, *args, **kwargs) -> None:
         super().initialize(*args, **kwargs)
         self.tracker = InflightTracker()
+        self.websockets = weakref.WeakSet()
 
     def start_request(self, server_conn, request_conn):
-        flight = _Flight(self.tracker)
+        flight = _Flight(self.tracker, self._detached)
         delegate = super().start_request(server_conn, _TrackedConnection(request_conn, flight))
+        flight.delegate = delegate
         return _TrackedDelegate(delegate, flight)
+
+    def _detached(self, delegate) -> None:
+        from tornado.websocket import WebSocketHandler
+
+        # _ProxyAdapter (xheaders) -> _RoutingDelegate -> _HandlerDelegate
+        for _ in range(4):
+            handler = getattr(delegate, "handler", None)
+            if isinstance(handler, WebSocketHandler):
+                self.websockets.add(handler)
+                return
+            delegate = getattr(delegate, "delegate", None)
+
+    def close_websockets(self) -> int:
+        """Sends every open WebSocket a 1001 close frame; returns how many."""
+        count = 0
+        for handler in list(self.websockets):
+            if handler.ws_connection is not None and not handler.ws_connection.is_closing():
+                handler.close(GOING_AWAY, "server shutting down")
+                count += 1
+        return count
 
     async def drain(self, timeout: float, forced: asyncio.Event) -> int:
         """Stops listening, waits up to `timeout` seconds (or until `forced`
         is set) for requests in flight, then closes every connection.
         Returns how many requests were cut off."""
         self.stop()
+        closed = self.close_websockets()
+        if closed:
+            log.info("closing %d WebSocket connection(s) (1001 going away)", closed)
         if self.tracker.count:
             log.info("draining %d request(s), waiting up to %gs", self.tracker.count, timeout)
             idle = asyncio.ensure_future(self.tracker.wait_idle())

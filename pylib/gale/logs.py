@@ -5,37 +5,192 @@
 
 Gale logs as "gale"; Tornado's loggers (tornado.access, tornado.application,
 tornado.general) and the app's own propagate to the same root handlers.
+
+A Windows service has no console and no std handles. There `ServiceLog`
+is everything: the log records, ``sys.stdout`` and ``sys.stderr`` (each
+line timestamped and marked ``stdout:`` or ``stderr:``), and file
+descriptor 2, so that faulthandler, CPython's fatal errors and the
+launcher's own messages land in it too. Every line goes to the OS as it is
+written, so a process killed right after a print has not lost it. The file
+is rotated by size: at ``log.max_bytes`` it becomes ``NAME.log.1``, the
+older ones move up, and ``log.backups`` of them are kept.
 """
 
+import io
 import logging
 import os
 import sys
+import threading
+import time
 
 from gale.errors import GaleError
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _handlers = []
+_service_log = None
+
+
+def _timestamp() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + f",{int(now % 1 * 1000):03d}"
+
+
+class ServiceLog:
+    """A size-rotated log file that is written through at once."""
+
+    def __init__(self, path: str, max_bytes: int, backups: int):
+        self.path = path
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self.lock = threading.RLock()
+        self.fd = -1
+        self.size = 0
+        self.on_reopen = []  # called with the new fd after each (re)open
+        self._open()
+
+    def _open(self) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+        self.fd = os.open(self.path, flags, 0o644)
+        self.size = os.fstat(self.fd).st_size
+        for call in self.on_reopen:
+            call(self.fd)
+
+    def configure(self, max_bytes: int, backups: int) -> None:
+        with self.lock:
+            self.max_bytes, self.backups = max_bytes, backups
+
+    def write(self, data: bytes) -> None:
+        with self.lock:
+            if self.size and self.size + len(data) > self.max_bytes:
+                self._rotate()
+            view = memoryview(data)
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
+                self.size += n
+
+    def _rotate(self) -> None:
+        # Windows cannot rename a file that is open without FILE_SHARE_DELETE,
+        # which the CRT never asks for: close every descriptor of it first.
+        os.close(self.fd)
+        for call in self.on_reopen:
+            call(-1)
+        try:
+            if self.backups == 0:
+                os.remove(self.path)
+            else:
+                for i in range(self.backups - 1, 0, -1):
+                    older = f"{self.path}.{i}"
+                    if os.path.exists(older):
+                        os.replace(older, f"{self.path}.{i + 1}")
+                os.replace(self.path, f"{self.path}.1")
+        except OSError:
+            pass  # keep writing to the same file rather than lose lines
+        self._open()
+
+
+class _LineStream(io.TextIOBase):
+    """sys.stdout or sys.stderr in service mode: whole lines, timestamped."""
+
+    def __init__(self, log: ServiceLog, label: str):
+        self._log = log
+        self._label = label
+        self._partial = ""
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            *lines, self._partial = (self._partial + text).split("\n")
+            for line in lines:
+                self._emit(line)
+        return len(text)
+
+    def _emit(self, line: str) -> None:
+        self._log.write(f"{_timestamp()} {self._label}: {line}\n".encode("utf-8", "replace"))
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._partial:
+                self._emit(self._partial)
+                self._partial = ""
+
+
+class _ServiceHandler(logging.Handler):
+    def __init__(self, log: ServiceLog):
+        super().__init__()
+        self._log = log
+
+    def emit(self, record) -> None:
+        try:
+            self._log.write((self.format(record) + "\n").encode("utf-8", "replace"))
+        except Exception:
+            self.handleError(record)
+
+
+def _point_fd2(fd: int) -> None:
+    """File descriptor 2 (C's stderr) follows the log across rotations."""
+    if fd < 0:
+        try:
+            os.close(2)
+        except OSError:
+            pass
+        return
+    os.dup2(fd, 2)
+    try:
+        import faulthandler
+
+        faulthandler.enable(2)
+    except (ImportError, RuntimeError, ValueError, OSError):
+        pass
+
+
+def start_service_log(path: str, max_bytes: int, backups: int) -> ServiceLog:
+    """Service mode: `path` becomes the log, sys.stdout, sys.stderr and fd 2."""
+    global _service_log
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        log = ServiceLog(path, max_bytes, backups)
+    except OSError as exc:
+        raise GaleError("DATA", f"cannot open the service log {path}: "
+                                f"{exc.strerror or exc}") from None
+    log.on_reopen.append(_point_fd2)
+    _point_fd2(log.fd)
+    sys.stdout = _LineStream(log, "stdout")
+    sys.stderr = _LineStream(log, "stderr")
+    _service_log = log
+    return log
 
 
 def setup(level: str = "info", file: str | None = None) -> None:
-    """(Re)configures the root logger; may be called again once config is known."""
+    """(Re)configures the root logger; may be called again once config is known.
+    In service mode the records go to the service log (and `file` is not
+    opened again)."""
     root = logging.getLogger()
     for handler in _handlers:
         root.removeHandler(handler)
         handler.close()
     _handlers.clear()
     formatter = logging.Formatter(FORMAT)
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(formatter)
-    _handlers.append(console)
-    if file:
+    if _service_log is not None:
+        _handlers.append(_ServiceHandler(_service_log))
+    else:
+        console = logging.StreamHandler(sys.stderr)
+        _handlers.append(console)
+    if file and _service_log is None:
         try:
             os.makedirs(os.path.dirname(os.path.abspath(file)), exist_ok=True)
             to_file = logging.FileHandler(file, encoding="utf-8")
         except OSError as exc:
             raise GaleError("CONFIG", f"cannot open log file {file}: {exc.strerror or exc}") from None
-        to_file.setFormatter(formatter)
         _handlers.append(to_file)
     for handler in _handlers:
+        handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(level.upper())

@@ -5,12 +5,30 @@ Linux follows the XDG base-directory spec; Windows uses %LOCALAPPDATA%:
 
     cache  $XDG_CACHE_HOME/gale/apps/<name>   %LOCALAPPDATA%\\Gale\\apps\\<name>
     data   $XDG_DATA_HOME/gale/<name>         %LOCALAPPDATA%\\Gale\\<name>\\data
+
+A Windows service keeps everything in the folder `gale service install`
+made for it, with an ACL for the service alone (launcher/service.c):
+
+    %ProgramData%\\<service>\\data, \\logs and \\cache
 """
 
 import os
 import sys
 
 WINDOWS = sys.platform == "win32"
+_service_root = None  # %ProgramData%\\<service> while running as a service
+
+
+def service_root(name: str) -> str:
+    """%ProgramData%\\<name>: the folder of service `name`."""
+    base = os.environ.get("ProgramData") or os.environ.get("PROGRAMDATA") or "C:\\ProgramData"
+    return os.path.join(base, name)
+
+
+def use_service_root(root: str) -> None:
+    """From now on the cache and the default data folder are under `root`."""
+    global _service_root
+    _service_root = root
 
 
 def _xdg(var: str, fallback: str) -> str:
@@ -30,6 +48,8 @@ def _local_appdata() -> str:
 
 def cache_root() -> str:
     """The folder that holds one sub-folder of extracted resources per app."""
+    if _service_root:
+        return os.path.join(_service_root, "cache")
     if WINDOWS:
         return os.path.join(_local_appdata(), "Gale", "apps")
     return os.path.join(_xdg("XDG_CACHE_HOME", ".cache"), "gale", "apps")
@@ -37,6 +57,8 @@ def cache_root() -> str:
 
 def data_root() -> str:
     """The folder under which relative data_dir values of an embedded config land."""
+    if _service_root:
+        return _service_root
     if WINDOWS:
         return os.path.join(_local_appdata(), "Gale")
     return os.path.join(_xdg("XDG_DATA_HOME", os.path.join(".local", "share")), "gale")
@@ -44,6 +66,8 @@ def data_root() -> str:
 
 def default_data_dir(name: str) -> str:
     """The app's default data folder (exported as GALE_DATA_DIR)."""
+    if _service_root:
+        return os.path.join(_service_root, "data")
     if WINDOWS:
         return os.path.join(data_root(), name, "data")
     return os.path.join(data_root(), name)

@@ -22,7 +22,11 @@ main task and ``IOLoop.current().start()`` gets KeyboardInterrupt; either way
 Gale exits 0. SIGTERM is forwarded to whatever handles SIGINT.
 
 `request_stop()` is the one way in for every stop trigger: the POSIX signal
-handlers installed here, and the Windows console and service handlers. It is
+handlers installed here, and the Windows console and service handlers (the
+service's STOP, SHUTDOWN and PRESHUTDOWN reach it through the same
+callable as Ctrl+C; launcher/win/service_run_win.c). In service mode the
+app's start is reported to the service manager (RUNNING) once it listens,
+or, for main and script, once it has been started. It is
 safe to call from any thread. On Windows, Ctrl+C, Ctrl+Break, closing the
 console and shutdown arrive through the launcher's console handler
 (`_native.set_console_stop_handler`), set while an app runs in any mode: left
@@ -191,6 +195,19 @@ def _open_browser(url: str) -> None:
     threading.Thread(target=run, name="gale-browser", daemon=True).start()
 
 
+def _announce(cfg, text: str, url: str | None = None) -> None:
+    """The app is up: RUNNING to the service manager (in service mode), and
+    the name and URL in the console's title. A console that Gale owns (a
+    double-click) gets the URL printed too, as its window shows only
+    stderr's log lines otherwise."""
+    _native.service_ready(text)
+    if _native.console != "none":
+        _native.set_console_title(f"{cfg.name} - {url}" if url else cfg.name)
+    if url and _native.console == "owned":
+        print(f"{cfg.name} is running at {url}\nClose this window or press Ctrl+C to stop it.",
+              flush=True)
+
+
 async def _serve_application(cfg, obj, target: str) -> int:
     stop = _AsyncStop(asyncio.get_running_loop())
     undo = _install_async(stop)
@@ -209,6 +226,7 @@ async def _serve_application(cfg, obj, target: str) -> int:
         server.add_sockets(sockets)
         url = url_for(cfg.host, sockets[0].getsockname()[1], ssl_ctx is not None)
         log.info("Serving %s on %s", cfg.name, url)
+        _announce(cfg, f"{cfg.name} is serving on {url}", url)
         if cfg.open_browser:
             _open_browser(url)
         await stop.requested.wait()
@@ -318,6 +336,7 @@ def run_main(cfg, fn, target: str) -> int:
     """``main =``: run the app's own entry point."""
     what = f"main {target}"
     log.info("Running %s (%s)", cfg.name, what)
+    _announce(cfg, f"{cfg.name} is running ({what})")
     if inspect.iscoroutinefunction(fn):
         return _run_async(_run_main_async(cfg, fn, what))
     return _run_blocking(cfg, fn, what)
@@ -327,5 +346,6 @@ def run_script(cfg, module_name: str, path: str) -> int:
     """``script =``: run the app's script as ``__main__``."""
     what = f"script {path}"
     log.info("Running %s (%s)", cfg.name, what)
+    _announce(cfg, f"{cfg.name} is running ({what})")
     return _run_blocking(
         cfg, lambda: runpy.run_module(module_name, run_name="__main__", alter_sys=True), what)

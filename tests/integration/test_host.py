@@ -177,7 +177,7 @@ def test_readme_lists_the_exit_codes(host, source_dir):
     code = "import _gale, json; print(json.dumps([_gale.exit_codes, _gale.exit_code_meanings]))"
     codes, meanings = json.loads(python(host, code))
     with open(os.path.join(source_dir, "README.md")) as f:
-        rows = re.findall(r"^\| (\d+) \| ([A-Z]+) \| (.+?) \|$", f.read(), re.M)
+        rows = re.findall(r"^\| (\d+) \| ([A-Z_]+) \| (.+?) \|$", f.read(), re.M)
     assert {name: (int(code), text) for code, name, text in rows} == \
         {name: (codes[name], meanings[name]) for name in codes}
 
