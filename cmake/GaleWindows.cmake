@@ -12,7 +12,15 @@ function(gale_windows_host target)
         DEPENDS "${CMAKE_SOURCE_DIR}/cmake/make_icon.py"
         COMMENT "Drawing gale.ico"
         VERBATIM)
-    add_custom_target(${target}_icon DEPENDS "${_ico}")
+    # The Event Log's message table (cmake/make_messages.py).
+    set(_msg "${CMAKE_BINARY_DIR}/gale-messages.bin")
+    add_custom_command(
+        OUTPUT "${_msg}"
+        COMMAND "${GALE_BUILD_PYTHON}" "${CMAKE_SOURCE_DIR}/cmake/make_messages.py" "${_msg}"
+        DEPENDS "${CMAKE_SOURCE_DIR}/cmake/make_messages.py"
+        COMMENT "Writing the message table"
+        VERBATIM)
+    add_custom_target(${target}_icon DEPENDS "${_ico}" "${_msg}")
     add_dependencies(${target} ${target}_icon)
 
     # Versions for the version resource, from the pins.
@@ -25,8 +33,8 @@ function(gale_windows_host target)
 
     target_sources(${target} PRIVATE "${CMAKE_SOURCE_DIR}/launcher/win/gale.rc")
     set_source_files_properties("${CMAKE_SOURCE_DIR}/launcher/win/gale.rc" PROPERTIES
-        OBJECT_DEPENDS "${_ico};${CMAKE_SOURCE_DIR}/launcher/win/gale.manifest"
+        OBJECT_DEPENDS "${_ico};${_msg};${CMAKE_SOURCE_DIR}/launcher/win/gale.manifest"
         COMPILE_DEFINITIONS
-        "GALE_VERSION_MAJOR=${PROJECT_VERSION_MAJOR};GALE_VERSION_MINOR=${PROJECT_VERSION_MINOR};GALE_VERSION_PATCH=${PROJECT_VERSION_PATCH};GALE_VERSION=\"${PROJECT_VERSION}\";GALE_PYTHON_VERSION=\"${_ver_CPYTHON}\";GALE_TORNADO_VERSION=\"${_ver_TORNADO}\";GALE_OPENSSL_VERSION=\"${_ver_OPENSSL}\";GALE_SQLITE_VERSION=\"${_ver_SQLITE}\";GALE_ZLIB_VERSION=\"${_ver_ZLIB}\";GALE_ICON_PATH=\"${_ico}\"")
+        "GALE_VERSION_MAJOR=${PROJECT_VERSION_MAJOR};GALE_VERSION_MINOR=${PROJECT_VERSION_MINOR};GALE_VERSION_PATCH=${PROJECT_VERSION_PATCH};GALE_VERSION=\"${PROJECT_VERSION}\";GALE_PYTHON_VERSION=\"${_ver_CPYTHON}\";GALE_TORNADO_VERSION=\"${_ver_TORNADO}\";GALE_OPENSSL_VERSION=\"${_ver_OPENSSL}\";GALE_SQLITE_VERSION=\"${_ver_SQLITE}\";GALE_ZLIB_VERSION=\"${_ver_ZLIB}\";GALE_ICON_PATH=\"${_ico}\";GALE_MESSAGES_PATH=\"${_msg}\"")
     target_link_options(${target} PRIVATE -municode -static)
 endfunction()

@@ -17,7 +17,7 @@
 # This file owns: the mounts a run needs in ROOT and their lifetime, the
 # environment Wine gets, and passing signals on to the Wine process.
 #
-# - EXE's folder, unless it is under a shared DIR, is bind-mounted read-only
+# - EXE's folder, unless it is under a shared DIR or inside ROOT, is bind-mounted read-only
 #   at /gale/<folder>-<hash> inside ROOT, so the exe sees its neighbours
 #   (gale.toml) and the clone stays unwritable from inside. Wine sees it as
 #   Z:\gale\<folder>-<hash>\. ARGS are passed unchanged, so paths in them
@@ -102,6 +102,11 @@ inner_exe=
 for dir in ${shares[@]+"${shares[@]}"}; do
     under "$dir" "$exe" && inner_exe=$exe
 done
+# An exe inside ROOT (installed into the Wine prefix, as the service tests
+# do) runs from where it is, so that Wine names it by its C: path.
+if under "$root" "$exe"; then
+    inner_exe=${exe#"$root"}
+fi
 if [ -z "$inner_exe" ]; then
     exe_dir=$(dirname "$exe")
     inner_dir="/gale/$(basename "$exe_dir")-$(printf '%s' "$exe_dir" | sha256sum | cut -c1-8)"

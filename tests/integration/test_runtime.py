@@ -157,6 +157,13 @@ def test_pack_name_option_wins(host, tmp_path):
     ("port = [\n", "CONFIG", "other.toml"),
     ('app = "a:b"\nmain = "c:d"\n', "CONFIG", "only one of"),
     ('app = "hello.app:nope"\n', "APP", "no attribute 'nope'"),
+    ('[service]\nstart = "later"\n', "CONFIG", "service.start must be one of auto, delayed"),
+    ('[service]\nname = "a b"\n', "CONFIG", "service.name 'a b' must be"),
+    ('[service]\naccount = "alice"\n', "CONFIG", "accounts with passwords are not supported"),
+    ('[service]\ncolour = "red"\n', "CONFIG", "unknown key 'service.colour'"),
+    ("[log]\nmax_bytes = 100\n", "CONFIG", "log.max_bytes must be at least 65536"),
+    ("[log]\nbackups = -1\n", "CONFIG", "log.backups must be 0-100"),
+    ('open_browser = "sometimes"\n', "CONFIG", 'open_browser must be true, false or "auto"'),
 ])
 def test_config_errors(host, tmp_path, toml, code, text):
     other = tmp_path / "other.toml"
@@ -169,6 +176,7 @@ def test_config_errors(host, tmp_path, toml, code, text):
 @pytest.mark.parametrize("args, code, text", [
     (["check", "--key", "k.pem"], "USAGE", "--key needs --cert"),
     (["pack", "APPDIR", "-o", "x", "--target", "nope"], "PACK", "unknown target"),
+    (["service", "frobnicate"], "USAGE", "invalid choice: 'frobnicate'"),
 ])
 def test_command_errors(host, source_dir, tmp_path, args, code, text):
     args = [os.path.join(source_dir, "examples", "hello") if a == "APPDIR" else a for a in args]

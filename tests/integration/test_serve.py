@@ -107,6 +107,41 @@ def test_port_in_use(host):
     assert str(port) in line
 
 
+@pytest.mark.parametrize("variable", ["HTTP_PLATFORM_PORT", "ASPNETCORE_PORT"])
+def test_iis_port_variables(host, variable):
+    """Behind IIS (HttpPlatformHandler, ASP.NET Core Module) the port comes
+    from the environment and wins over gale.toml, on 127.0.0.1."""
+    port = free_port()
+    proc = host.spawn("serve", env={variable: str(port)})
+    proc.wait_http(f"http://127.0.0.1:{port}/")
+    assert get(f"http://127.0.0.1:{port}/")[0] == 200
+    assert proc.stop() == 0
+    assert f"on http://127.0.0.1:{port}/" in proc.stderr
+
+
+def test_iis_port_variable_must_be_a_port(host):
+    out = host.run("serve", env={"HTTP_PLATFORM_PORT": "eighty"})
+    assert out.returncode == exit_codes(host)["CONFIG"], out.stderr
+    assert "HTTP_PLATFORM_PORT='eighty' is not a port number" in one_error_line(out.stderr)
+
+
+def test_websocket_gets_1001_when_the_server_stops(host):
+    proc = host.serve()
+
+    async def stopped_while_open():
+        conn = await websocket_connect(proc.url.replace("http", "ws") + "/ws")
+        conn.write_message("hello")
+        assert await conn.read_message() == "hello"
+        proc.request_stop()
+        assert await conn.read_message() is None  # closed by the server
+        return conn.close_code, conn.close_reason
+
+    code, reason = IOLoop.current().run_sync(stopped_while_open, timeout=60)
+    assert (code, reason) == (1001, "server shutting down")
+    assert proc.wait() == 0, proc.stderr
+    assert "closing 1 WebSocket connection(s) (1001 going away)" in proc.stderr
+
+
 def test_unknown_app_module(host, tmp_path):
     cfg = tmp_path / "gale.toml"
     cfg.write_text('app = "nope:app"\n')
