@@ -18,6 +18,8 @@
 #include "console_win.h"
 #include "service_module_win.h"
 #include "service_win.h"
+
+#include <windows.h>
 #endif
 
 #include <stdlib.h>
@@ -85,8 +87,14 @@ static int gale_module_exec(PyObject *module)
                                    : i->console == GALE_CONSOLE_SHARED ? "shared" : "none") < 0)
         return -1;
 #ifdef _WIN32
-    if (PyModule_Add(module, "under_wine", PyBool_FromLong(gale_service_under_wine())) < 0)
-        return -1;
+    {
+        wchar_t program_data[MAX_PATH];
+
+        gale_service_program_data(program_data, MAX_PATH);
+        if (PyModule_Add(module, "under_wine", PyBool_FromLong(gale_service_under_wine())) < 0 ||
+            PyModule_Add(module, "program_data", PyUnicode_FromWideChar(program_data, -1)) < 0)
+            return -1;
+    }
 #endif
     return add_exit_codes(module);
 }

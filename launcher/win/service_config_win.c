@@ -77,6 +77,20 @@ int gale_service_under_wine(void)
     return ntdll != NULL && GetProcAddress(ntdll, "wine_get_version") != NULL;
 }
 
+void gale_service_program_data(wchar_t *out, size_t cap)
+{
+    DWORD size = (DWORD)(cap * sizeof *out);
+
+    /* RegGetValueW expands the REG_EXPAND_SZ value (%SystemDrive%\ProgramData). */
+    if (RegGetValueW(HKEY_LOCAL_MACHINE,
+                     L"SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList",
+                     L"ProgramData", RRF_RT_REG_SZ | RRF_RT_REG_EXPAND_SZ, NULL, out,
+                     &size) == ERROR_SUCCESS && out[0] != L'\0')
+        return;
+    _snwprintf(out, cap - 1, L"C:\\ProgramData");
+    out[cap - 1] = L'\0';
+}
+
 static void warn(char *warnings, size_t cap, const char *fmt, ...)
 {
     size_t used = strlen(warnings);
@@ -202,13 +216,11 @@ int gale_service_make_folders(const char *name, char *root, size_t rootlen,
     char sid[GALE_SID_MAX], sddl[256];
     wchar_t base[MAX_PATH], path[MAX_PATH + 160], *wsddl = NULL, *wname = wide(name);
     PSECURITY_DESCRIPTOR sd = NULL;
-    DWORD n = GetEnvironmentVariableW(L"ProgramData", base, MAX_PATH);
     char *utf8;
     size_t len;
     int rc = -1;
 
-    if (n == 0 || n >= MAX_PATH)
-        wcscpy(base, L"C:\\ProgramData");
+    gale_service_program_data(base, MAX_PATH);
     if (wname == NULL || gale_service_sid(name, sid, sizeof sid) != 0 ||
         gale_service_folder_sddl(sid, sddl, sizeof sddl) != 0 || (wsddl = wide(sddl)) == NULL) {
         fail_code(err, "building the folders' ACL", ERROR_INVALID_NAME);

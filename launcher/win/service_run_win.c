@@ -199,10 +199,8 @@ static LONG WINAPI on_crash(EXCEPTION_POINTERS *info)
 static void enter_data_folder(void)
 {
     wchar_t base[MAX_PATH], path[MAX_PATH + 160];
-    DWORD n = GetEnvironmentVariableW(L"ProgramData", base, MAX_PATH);
 
-    if (n == 0 || n >= MAX_PATH)
-        wcscpy(base, L"C:\\ProgramData");
+    gale_service_program_data(base, MAX_PATH);
     _snwprintf(path, sizeof path / sizeof *path - 1, L"%ls\\%ls", base, svc.wname);
     path[sizeof path / sizeof *path - 1] = L'\0';
     CreateDirectoryW(path, NULL);

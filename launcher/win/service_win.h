@@ -82,6 +82,11 @@ int gale_service_query(const char *name, struct gale_service_status *out,
                        struct gale_service_error *err);
 void gale_service_status_free(struct gale_service_status *st);
 
+/* %ProgramData% as Windows records it (ProfileList\ProgramData), not as
+ * the environment says: a service's environment may differ (Wine gives
+ * services C:\users\Public). Never fails: C:\ProgramData at worst. */
+void gale_service_program_data(wchar_t *out, size_t cap);
+
 /* 1 under Wine (ntdll exports wine_get_version). */
 int gale_service_under_wine(void);
 

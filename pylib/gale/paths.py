@@ -21,8 +21,9 @@ _service_root = None  # %ProgramData%\\<service> while running as a service
 
 def service_root(name: str) -> str:
     """%ProgramData%\\<name>: the folder of service `name`."""
-    base = os.environ.get("ProgramData") or os.environ.get("PROGRAMDATA") or "C:\\ProgramData"
-    return os.path.join(base, name)
+    import _gale  # Windows records it in the registry; a service's environment may differ
+
+    return os.path.join(_gale.program_data, name)
 
 
 def use_service_root(root: str) -> None:

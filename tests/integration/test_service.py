@@ -40,7 +40,12 @@ class Bench:
         self.host = host
         self.installed = {}  # service name -> exe (Linux path)
         holder_exe = self.install_copy(packed, "C:\\galesvc-holder\\holder.exe")
-        self.holder = host.spawn("python", "-c", "import time; time.sleep(3600)", exe=holder_exe)
+        # The holder must boot the session: Wine's own processes (services.exe
+        # and the services it starts) inherit the std handles of the process
+        # that booted it, and a test's run would then never see EOF.
+        self.holder = host.spawn("python", "-c", "import sys, time; print('holding', "
+                                 "file=sys.stderr, flush=True); time.sleep(3600)", exe=holder_exe)
+        self.holder.wait_stderr("holding", timeout=300)
 
     def install_copy(self, packed: str, win_path: str) -> str:
         """Copies the packed exe to `win_path` (on C:) and returns its Linux path."""

@@ -11,6 +11,7 @@ runner (Wine). Every test is skipped for linux-x86_64.
 import os
 import re
 import shutil
+import struct
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -233,6 +234,23 @@ def test_icon(win, pe_path):
     assert (reserved, kind) == (0, 1) and count >= 1
     ids = {int.from_bytes(group[6 + 14 * i + 12:6 + 14 * i + 14], "little") for i in range(count)}
     assert ids <= set(icons), (ids, set(icons))
+
+
+def test_message_table(win, pe_path):
+    """Event 1 is "%1", so Event Viewer shows the text the service reported
+    (RT_MESSAGETABLE: blocks of IDs, then length/flags/UTF-16 entries)."""
+    pe = load_pe(pe_path)
+    table = resources(pe, "RT_MESSAGETABLE")[1]
+    blocks, = struct.unpack_from("<I", table)
+    found = {}
+    for b in range(blocks):
+        low, high, offset = struct.unpack_from("<III", table, 4 + 12 * b)
+        for mid in range(low, high + 1):
+            length, flags = struct.unpack_from("<HH", table, offset)
+            assert flags == 1  # UTF-16
+            found[mid] = table[offset + 4:offset + length].decode("utf-16-le").rstrip("\0")
+            offset += length
+    assert found == {1: "%1\r\n"}
 
 
 def test_manifest(win, pe_path):
