@@ -150,6 +150,20 @@ def test_pack_name_option_wins(host, tmp_path):
     assert check(host, exe=pack(host, app, tmp_path / "exe2"))["name"] == "fromtoml"
 
 
+def test_open_browser_auto_follows_the_console(host, tmp_path):
+    """open_browser = "auto" (the default) opens one only on a console Gale
+    owns (a double-click); the tests' pipes are no console at all. The
+    service and log keys show up resolved too."""
+    cfg = check(host)
+    assert cfg["open_browser"] is False
+    assert (cfg["log"]["max_bytes"], cfg["log"]["backups"]) == (10 * 1024 * 1024, 5)
+    assert check(host, "--open-browser")["open_browser"] is True
+    other = tmp_path / "other.toml"
+    other.write_text('open_browser = "auto"\n[service]\nstart = "delayed"\n')
+    cfg = check(host, "--config", str(other))
+    assert cfg["open_browser"] is False and cfg["service"] == {"start": "delayed"}
+
+
 @pytest.mark.parametrize("toml, code, text", [
     ('[tls]\nkee = "x"\n', "CONFIG", "unknown key 'tls.kee'"),
     ("[server]\nport = 1\n", "CONFIG", "unknown key 'server'"),
