@@ -242,10 +242,11 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
         WaitForSingleObject(thread, INFINITE);
         CloseHandle(thread);
     }
-    if (svc.rc != 0) {
+    if (svc.rc != 0)
         snprintf(text, sizeof text, "%s stopped with exit code %d", svc.name, svc.rc);
-        gale_service_event(NULL, EVENTLOG_ERROR_TYPE, text);
-    }
+    else
+        snprintf(text, sizeof text, "%s stopped", svc.name);
+    gale_service_event(NULL, svc.rc != 0 ? EVENTLOG_ERROR_TYPE : EVENTLOG_INFORMATION_TYPE, text);
     EnterCriticalSection(&svc.lock);
     report_locked(SERVICE_STOPPED, svc.rc == 0 ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR,
                   (DWORD)svc.rc);

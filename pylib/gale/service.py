@@ -224,6 +224,8 @@ def status_lines(name: str, status: dict) -> list:
     state = STATES.get(status["state"], str(status["state"]))
     if status["state"] != STOPPED and status["pid"]:
         state += f", pid {status['pid']}"
+    if state.split(",")[0].endswith("_PENDING"):
+        state += f", checkpoint {status['checkpoint']}, wait hint {status['wait_hint']} ms"
     start = START_TYPES.get(status["start_type"], str(status["start_type"]))
     if status["start_type"] == 2:
         delayed = status["delayed"]

@@ -150,6 +150,15 @@ def test_pack_name_option_wins(host, tmp_path):
     assert check(host, exe=pack(host, app, tmp_path / "exe2"))["name"] == "fromtoml"
 
 
+def test_service_is_windows_only(host):
+    if host.windows:
+        pytest.skip("tests/integration/test_service.py tests the service")
+    for args in (["service", "status"], ["service", "run", "--name", "x"]):
+        out = host.run(*args)
+        assert out.returncode == exit_codes(host)["USAGE"], out.stderr
+        assert "`gale service` is for Windows" in one_error_line(out.stderr)
+
+
 def test_open_browser_auto_follows_the_console(host, tmp_path):
     """open_browser = "auto" (the default) opens one only on a console Gale
     owns (a double-click); the tests' pipes are no console at all. The
