@@ -78,17 +78,24 @@ PyObject *gale_py_service_uninstall(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static PyObject *by_name(PyObject *arg, int (*call)(const char *, struct gale_service_error *))
+/* The UTF-8 of a name argument, or NULL with TypeError set. */
+static const char *name_of(PyObject *arg)
 {
     const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+
+    if (name == NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "expected the service's name (str)");
+    return name;
+}
+
+static PyObject *by_name(PyObject *arg, int (*call)(const char *, struct gale_service_error *))
+{
+    const char *name = name_of(arg);
     struct gale_service_error err;
     int rc;
 
-    if (name == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "expected the service's name (str)");
+    if (name == NULL)
         return NULL;
-    }
     Py_BEGIN_ALLOW_THREADS
     rc = call(name, &err);
     Py_END_ALLOW_THREADS
@@ -126,18 +133,15 @@ static PyObject *text_or_none(const char *s)
 
 PyObject *gale_py_service_query(PyObject *module, PyObject *arg)
 {
-    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    const char *name = name_of(arg);
     struct gale_service_status st;
     struct gale_service_error err;
     PyObject *actions = NULL, *result = NULL;
     int rc, i;
 
     (void)module;
-    if (name == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "expected the service's name (str)");
+    if (name == NULL)
         return NULL;
-    }
     Py_BEGIN_ALLOW_THREADS
     rc = gale_service_query(name, &st, &err);
     Py_END_ALLOW_THREADS
@@ -174,17 +178,14 @@ end:
 
 PyObject *gale_py_service_make_folders(PyObject *module, PyObject *arg)
 {
-    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    const char *name = name_of(arg);
     struct gale_service_error err;
     char root[MAX_PATH * 3] = "";
     int rc;
 
     (void)module;
-    if (name == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "expected the service's name (str)");
+    if (name == NULL)
         return NULL;
-    }
     Py_BEGIN_ALLOW_THREADS
     rc = gale_service_make_folders(name, root, sizeof root, &err);
     Py_END_ALLOW_THREADS

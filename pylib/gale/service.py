@@ -159,15 +159,28 @@ def _wait(name: str, want: int, timeout: float) -> dict:
         time.sleep(POLL_S)
 
 
-def start(name: str, wait: bool, timeout: float) -> int:
+def _control(name: str, call, already: int, already_text: str) -> bool:
+    """Calls `call(name)`; False (after saying so) if the service was
+    already where it was asked to go (Win32 error `already`)."""
     _require_windows()
     try:
-        _native._gale.service_start(name)
+        call(name)
     except OSError as exc:
-        if getattr(exc, "winerror", 0) == 1056:  # ERROR_SERVICE_ALREADY_RUNNING
-            print(f"service {name} is already running")
-            return 0
+        code = getattr(exc, "winerror", 0)
+        if code == already:
+            print(f"service {name} {already_text}")
+            return False
+        if code == 1061:  # ERROR_SERVICE_CANNOT_ACCEPT_CTRL
+            raise GaleError("SERVICE_FAILED", f"service {name} is starting or stopping and "
+                                              "cannot take that now: try again") from None
         raise _error(exc, name) from None
+    return True
+
+
+def start(name: str, wait: bool, timeout: float) -> int:
+    # 1056: ERROR_SERVICE_ALREADY_RUNNING
+    if not _control(name, _native._gale.service_start, 1056, "is already running"):
+        return 0
     if not wait:
         print(f"service {name}: start requested")
         return 0
@@ -183,17 +196,9 @@ def start(name: str, wait: bool, timeout: float) -> int:
 
 
 def stop(name: str, wait: bool, timeout: float) -> int:
-    _require_windows()
-    try:
-        _native._gale.service_stop(name)
-    except OSError as exc:
-        if getattr(exc, "winerror", 0) == 1062:  # ERROR_SERVICE_NOT_ACTIVE
-            print(f"service {name} is not running")
-            return 0
-        if getattr(exc, "winerror", 0) == 1061:  # ERROR_SERVICE_CANNOT_ACCEPT_CTRL
-            raise GaleError("SERVICE_FAILED", f"service {name} is starting or stopping and "
-                                              "cannot take a stop now: try again") from None
-        raise _error(exc, name) from None
+    # 1062: ERROR_SERVICE_NOT_ACTIVE
+    if not _control(name, _native._gale.service_stop, 1062, "is not running"):
+        return 0
     if not wait:
         print(f"service {name}: stop requested")
         return 0

@@ -100,6 +100,12 @@ print(json.dumps({{"service": read(base + "\\\\{name}"),
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
+    def write_file(self, win_path: str, text: str) -> str:
+        """Writes `text` to `win_path` (on C:) and returns `win_path`."""
+        with open(self.host.linux_path(win_path), "w") as f:
+            f.write(text)
+        return win_path
+
     def log_path(self, name) -> str:
         return self.host.linux_path(f"C:\\ProgramData\\{name}\\logs\\{name}.log")
 
@@ -294,11 +300,9 @@ def test_service_run_from_a_console(bench, target, packed):
 def test_import_failure_stops_with_code_4(bench, target, packed, tmp_path):
     x64_only(target)
     exe = bench.install_copy(packed, PLAIN)
-    broken = bench.host.linux_path("C:\\galesvc\\broken.toml")
-    with open(broken, "w") as f:
-        f.write('app = "svcapp_missing:make_app"\n')
+    broken = bench.write_file("C:\\galesvc\\broken.toml", 'app = "svcapp_missing:make_app"\n')
     name = "GaleSvcBroken"
-    out = bench.install(exe, name, "--display-name", "broken", "--config", "C:\\galesvc\\broken.toml")
+    out = bench.install(exe, name, "--display-name", "broken", "--config", broken)
     assert out.returncode == 0, out.stderr
     out = bench.service(exe, "start", "--name", name)
     assert out.returncode == exit_codes(bench.host)["SERVICE_FAILED"], out.stdout + out.stderr
@@ -316,13 +320,11 @@ def test_import_failure_stops_with_code_4(bench, target, packed, tmp_path):
 def test_log_keeps_the_last_line_and_rotates(bench, target, packed):
     x64_only(target)
     exe = bench.install_copy(packed, PLAIN)
-    conf = bench.host.linux_path("C:\\galesvc\\small-log.toml")
-    with open(conf, "w") as f:
-        f.write("[log]\nmax_bytes = 65536\nbackups = 2\n")
+    conf = bench.write_file("C:\\galesvc\\small-log.toml", "[log]\nmax_bytes = 65536\nbackups = 2\n")
     name = "GaleSvcLog"
     port = free_port()
     out = bench.install(exe, name, "--display-name", "log test", "--port", str(port),
-                        "--config", "C:\\galesvc\\small-log.toml", "--start", "manual")
+                        "--config", conf, "--start", "manual")
     assert out.returncode == 0, out.stderr
     assert bench.service(exe, "start", "--name", name).returncode == 0, bench.log(name)
     url = f"http://127.0.0.1:{port}"
