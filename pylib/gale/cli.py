@@ -79,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--sbom", metavar="FILE",
                       help="also write the new executable's SBOM (what it prints for "
                            "'gale sbom') to FILE")
+    ident = pack.add_argument_group("the app's identity (Windows targets; each overrides "
+                                    "the gale.toml key of the same name)")
+    ident.add_argument("--version", dest="app_version", metavar="A.B.C[.D]",
+                       help="the app's version (default 0.0.0)")
+    ident.add_argument("--display-name", help="the name people see (default: the name)")
+    ident.add_argument("--publisher", help="who makes it (CompanyName)")
+    ident.add_argument("--description", help="one line about it")
+    ident.add_argument("--copyright", help="LegalCopyright")
+    ident.add_argument("--icon", metavar="FILE", help="a .ico, or a square PNG made into one")
+    ident.add_argument("--url", help="the app's web page")
     sub.add_parser("sbom", parents=[debug],
                    help="print this executable's software bill of materials (CycloneDX 1.6 JSON)")
     _add_service_parser(sub, debug)
@@ -249,7 +259,11 @@ def cmd_pack(args, debug: bool) -> int:
     info = pack.pack_app(args.appdir, args.out, name=args.name, target=target,
                          exe=_native.executable, running_target=_native.target,
                          offset=_native.payload_offset, size=_native.payload_size,
-                         template=args.host_template, sbom_out=args.sbom)
+                         template=args.host_template, sbom_out=args.sbom,
+                         identity_flags={
+                             "version": args.app_version, "display_name": args.display_name,
+                             "publisher": args.publisher, "description": args.description,
+                             "copyright": args.copyright, "icon": args.icon, "url": args.url})
     print(f"wrote {info['out']} ({info['name']} for {target}, {info['size']} bytes)")
     if args.sbom:
         print(f"wrote {info['sbom']} (its SBOM)")

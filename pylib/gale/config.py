@@ -35,7 +35,15 @@ TARGET_RE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 ENTRY_KEYS = ("app", "main", "script")
 TLS_KEYS = ("tls.cert", "tls.key")
-PATH_KEYS = ("tls.cert", "tls.key", "data_dir", "log.file")
+PATH_KEYS = ("tls.cert", "tls.key", "data_dir", "log.file", "icon")
+IDENTITY_KEYS = ("version", "display_name", "publisher", "description", "copyright", "icon",
+                 "url")
+VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,4})(\.(0|[1-9][0-9]{0,4})){2,3}$")
+# What a file or folder name cannot hold on Windows (publisher and display
+# name become folder names in an MSI install).
+_FILE_NAME_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                   *(f"LPT{i}" for i in range(1, 10))}
 
 # Every key gale.toml may hold, flattened ("tls.cert"), with its TOML type.
 KEYS = {
@@ -54,6 +62,14 @@ KEYS = {
     "log.max_bytes": int,
     "log.backups": int,
     "open_browser": (bool, str),
+    # The app's identity (pack writes it into Windows executables; peversion.py).
+    "version": str,
+    "display_name": str,
+    "publisher": str,
+    "description": str,
+    "copyright": str,
+    "icon": str,
+    "url": str,
     # [service]: the defaults of `gale service install` (Windows).
     "service.name": str,
     "service.display_name": str,
@@ -199,6 +215,8 @@ def _check_value(key: str, value, label: str):
         raise GaleError("CONFIG", f"{label}: log.max_bytes must be at least {MIN_LOG_BYTES}")
     if key == "log.backups" and not 0 <= value <= 100:
         raise GaleError("CONFIG", f"{label}: log.backups must be 0-100")
+    if key in IDENTITY_KEYS:
+        _check_identity(key, value, label)
     if key == "service.name" and not NAME_RE.match(value):
         raise GaleError("CONFIG", f"{label}: service.name {value!r} must be 1-64 letters, "
                                   "digits, '.', '_' or '-'")
@@ -212,6 +230,39 @@ def _check_value(key: str, value, label: str):
     if key in PATH_KEYS and not value:
         raise GaleError("CONFIG", f"{label}: '{key}' must not be empty")
     return value.lower() if key == "log.level" else value
+
+
+def check_identity(key: str, value, label: str, kind: str = "CONFIG") -> None:
+    """The rules for the app's identity keys (and pack's flags for them);
+    `kind` is the exit code's name for a bad value."""
+    try:
+        _check_identity(key, value, label)
+    except GaleError as exc:
+        raise GaleError(kind, exc.message) from None
+
+
+def _check_identity(key: str, value, label: str) -> None:
+    if not isinstance(value, str):
+        raise GaleError("CONFIG", f"{label}: '{key}' must be a string")
+    if key == "version":
+        if not VERSION_RE.match(value) or any(int(p) > 65535 for p in value.split(".")):
+            raise GaleError("CONFIG", f"{label}: version {value!r} must be a.b.c or a.b.c.d, "
+                                      "each part a number from 0 to 65535")
+    elif key in ("display_name", "publisher"):
+        if (not value.strip() or len(value) > 128 or _FILE_NAME_BAD.search(value)
+                or value != value.strip() or value.endswith(".")
+                or value.split(".")[0].upper() in _RESERVED_NAMES):
+            raise GaleError("CONFIG", f"{label}: {key} {value!r} must be 1-128 characters "
+                                      "that can name a Windows folder (none of <>:\"/\\|?*, "
+                                      "no leading or trailing space or trailing dot)")
+    elif key == "url":
+        if not re.match(r"^https?://[^\s]+$", value):
+            raise GaleError("CONFIG", f"{label}: url {value!r} must be an http:// or https:// URL")
+    elif key == "icon":
+        if not value.lower().endswith((".ico", ".png")):
+            raise GaleError("CONFIG", f"{label}: icon {value!r} must be a .ico or .png file")
+    elif not value.strip() or len(value) > 1024 or any(ord(c) < 32 for c in value):
+        raise GaleError("CONFIG", f"{label}: {key} must be 1-1024 characters on one line")
 
 
 def _check_service_text(key: str, value: str, label: str) -> None:

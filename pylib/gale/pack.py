@@ -61,8 +61,9 @@ import importlib._bootstrap_external
 import importlib.util
 import os
 import sys
+import tomllib
 
-from gale import config, payload, peversion, sbom
+from gale import config, icons, payload, peversion, sbom
 from gale.errors import GaleError
 
 TARGETS = ("linux-x86_64", "win-x64", "win-arm64")
@@ -199,6 +200,14 @@ def collect_app(appdir: str, name: str | None, out: str | None = None):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise GaleError("CONFIG", f"{toml_path}: not UTF-8 text") from None
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise GaleError("CONFIG", f"{toml_path}: {exc}") from None
+        # The identity is pack's to write: a bad value is pack's error.
+        for key in config.IDENTITY_KEYS:
+            if key in doc:
+                config.check_identity(key, doc[key], toml_path, kind="PACK")
         layer = config.parse_text(text, toml_path, os.path.abspath(appdir))
         values = layer.values
         if not any(k in values for k in config.ENTRY_KEYS):
@@ -213,18 +222,40 @@ def collect_app(appdir: str, name: str | None, out: str | None = None):
         raise GaleError("PACK", f"app name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
     entries = {}
     add_tree(entries, appdir, payload.APP_DIR + "/", app_skip(appdir, out))
-    return entries, text, name
+    identity = {k: values[k] for k in config.IDENTITY_KEYS if k in values}
+    return entries, text, name, identity
+
+
+def identity_for(name: str, values: dict, flags: dict | None = None):
+    """The executable's Identity: gale.toml's keys (`values`, paths already
+    absolute), overridden by pack's flags (checked here, relative paths
+    against the current folder). The icon is read and checked now, so a bad
+    one stops pack before anything is written."""
+    merged = dict(values)
+    for key, value in (flags or {}).items():
+        if value is None:
+            continue
+        config.check_identity(key, value, f"--{key.replace('_', '-')}", kind="PACK")
+        merged[key] = os.path.abspath(value) if key == "icon" else value
+    # OriginalFilename is the app's, not OUT's: the bytes do not depend on
+    # where they are written.
+    identity = peversion.Identity(name=name, filename=f"{name}.exe", **merged)
+    if identity.icon:
+        icons.load(identity.icon)
+    return identity
 
 
 def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
-             sbom_out: str | None = None) -> dict:
+             sbom_out: str | None = None, identity_flags: dict | None = None) -> dict:
     """Writes the executable OUT (and, given `sbom_out`, its SBOM there);
     returns a short summary."""
     entries = dict(library)
     config_text = ""
+    values = {}
     if app is not None:
-        app_entries, config_text, name = app
+        app_entries, config_text, name, values = app
         entries.update(app_entries)
+    identity = identity_for(name, values, identity_flags)
     entries = payload.with_parent_dirs(entries)
     roots = [payload.APP_DIR] if payload.APP_DIR + "/" in entries else []
     if TORNADO_TESTS + "/" in entries:
@@ -235,7 +266,7 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
     entries[payload.MANIFEST] = payload.build_manifest(name, config_text, entries, roots)
     entries = payload.with_parent_dirs(entries)
     if is_windows(executable_target(host) or ""):
-        host = peversion.set_app_name(host, name)
+        host = peversion.apply(host, identity)
     zip_bytes = payload.build_zip(entries, len(host))
     staged = None
     if sbom_out is not None:
@@ -251,7 +282,8 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
         if staged is not None and os.path.exists(staged):
             os.remove(staged)
         raise
-    return {"out": os.path.abspath(out), "name": name, "entries": len(entries),
+    return {"out": os.path.abspath(out), "name": name, "identity": identity,
+            "entries": len(entries),
             "payload": len(zip_bytes), "size": len(host) + len(zip_bytes),
             "sbom": sbom_out and os.path.abspath(sbom_out)}
 
@@ -337,7 +369,7 @@ def load_template(path: str, target: str):
 
 def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
              running_target: str, offset: int, size: int, template=None,
-             sbom_out=None) -> dict:
+             sbom_out=None, identity_flags=None) -> dict:
     """`gale pack`: APPDIR onto a host for `target`; returns `assemble`'s summary.
 
     The host is `template` if given, else the running executable's own for
@@ -356,7 +388,7 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
         host, library = load_template(template, target)
         if library is None:
             _, library = load_base(exe, offset, size)
-    return assemble(out, host, library, app, sbom_out=sbom_out)
+    return assemble(out, host, library, app, sbom_out=sbom_out, identity_flags=identity_flags)
 
 
 def _check_python() -> None:

@@ -205,18 +205,20 @@ def test_version_resource(win, pe_path):
     strings = version_strings(pe_path)
     have = versions(win)
     gale = have["Gale"]
-    assert strings["ProductName"] == "Gale"
-    assert strings["FileVersion"] == strings["ProductVersion"] == gale
-    assert strings["OriginalFilename"] == "gale.exe" and strings["InternalName"] == "gale"
-    # What Task Manager shows: the app's name, written in by pack (the bare
-    # template says Gale).
-    assert strings["FileDescription"].rstrip("\0 ") == \
-        ("Gale" if pe_path.endswith("gale-host.exe") else "hello")
+    if pe_path.endswith("gale-host.exe"):  # the bare template speaks for Gale
+        version, shown, company, original, internal = gale, "Gale", "Gale", "gale.exe", "gale"
+    else:  # pack wrote the demo's own identity (examples/hello/gale.toml)
+        version, shown, company, original, internal = (
+            "0.1.0", "Hello Gale", "Gale Project", "hello.exe", "hello")
+    assert strings["ProductName"] == strings["FileDescription"] == shown
+    assert strings["CompanyName"] == company
+    assert strings["FileVersion"] == strings["ProductVersion"] == version
+    assert strings["OriginalFilename"] == original and strings["InternalName"] == internal
     assert (f"Python {have['CPython']}, Tornado {have['tornado']}, "
             f"OpenSSL {have['OpenSSL']}") in strings["Comments"]
     # The numeric version (what Explorer's Details tab shows) agrees.
     fixed = pe.VS_FIXEDFILEINFO[0]
-    major, minor, patch = (int(n) for n in gale.split("."))
+    major, minor, patch = (int(n) for n in version.split("."))
     assert (fixed.FileVersionMS, fixed.FileVersionLS) == ((major << 16) | minor, patch << 16)
     assert (fixed.ProductVersionMS, fixed.ProductVersionLS) == \
         (fixed.FileVersionMS, fixed.FileVersionLS)
@@ -333,7 +335,7 @@ def test_pack_for_this_target_from_linux(win, linux_exe, source_dir, tmp_path):
     exe = tmp_path / "hello2.exe"  # .exe added for a Windows target
     assert str(exe) in out.stdout and not (tmp_path / "hello2").exists()
     assert pefile.PE(exe, fast_load=True).FILE_HEADER.Machine == MACHINES[win.target]
-    assert version_strings(str(exe))["FileDescription"].rstrip("\0") == "hello2"
+    assert version_strings(str(exe))["InternalName"] == "hello2"
     proc = win.serve(exe=str(exe))
     assert get(proc.url + "/")[0] == 200
     assert proc.stop() == 0, proc.stderr
