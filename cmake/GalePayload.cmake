@@ -16,7 +16,10 @@ function(gale_add_packed_executable name)
         list(APPEND _args --stdlib-extra "${_extra}")
     endforeach()
     list(APPEND _args --lib "${GALE_TORNADO_LIB}" --lib "${CMAKE_SOURCE_DIR}/pylib")
-    set(_deps gale_host "${CMAKE_SOURCE_DIR}/pylib/gale/pack.py")
+    # The MSI template, for `gale pack --msi` (pylib/gale/msi.py).
+    list(APPEND _args --data "${CMAKE_SOURCE_DIR}/installer/gale.wxs=gale/installer/gale.wxs")
+    set(_deps gale_host "${CMAKE_SOURCE_DIR}/pylib/gale/pack.py"
+        "${CMAKE_SOURCE_DIR}/installer/gale.wxs")
     file(GLOB_RECURSE _pylib CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/pylib/*.py")
     list(APPEND _deps ${_pylib})
     if(arg_APP)

@@ -23,6 +23,7 @@ packages=(
     wine64                           # runs the win-x64 executables in the tests
     openssl                          # test certificates
     osslsigncode                     # Authenticode-signs a test copy of gale.exe
+    wixl msitools                    # gale pack --msi: wixl, msibuild; the tests read MSIs with msiinfo
     wrk                              # benchmarks
 )
 

@@ -220,3 +220,21 @@ PyObject *gale_py_service_event(PyObject *module, PyObject *args)
     }
     return PyBool_FromLong(gale_service_event(name, type, text) == 0);
 }
+
+PyObject *gale_py_service_wait_exe_exit(PyObject *module, PyObject *args)
+{
+    const char *exe;
+    unsigned long timeout_ms;
+    struct gale_service_error err;
+    int left;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "sk:service_wait_exe_exit", &exe, &timeout_ms))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    left = gale_service_wait_exe_exit(exe, timeout_ms, &err);
+    Py_END_ALLOW_THREADS
+    if (left < 0)
+        return raise_error(&err);
+    return PyLong_FromLong(left);
+}

@@ -20,6 +20,8 @@
      "service_make_folders(name) -> %ProgramData%\\\\<name>"},                       \
     {"service_report_running", gale_py_service_report_running, METH_NOARGS,          \
      "service_report_running() -> True if running as a service (RUNNING is sent)"},  \
+    {"service_wait_exe_exit", gale_py_service_wait_exe_exit, METH_VARARGS,           \
+     "service_wait_exe_exit(exe, timeout_ms) -> processes of exe still running"},    \
     {"service_event", gale_py_service_event, METH_VARARGS,                           \
      "service_event(kind, text, name=None): kind is info, warning or error"},
 
@@ -31,5 +33,6 @@ struct _object *gale_py_service_query(struct _object *, struct _object *);
 struct _object *gale_py_service_make_folders(struct _object *, struct _object *);
 struct _object *gale_py_service_report_running(struct _object *, struct _object *);
 struct _object *gale_py_service_event(struct _object *, struct _object *);
+struct _object *gale_py_service_wait_exe_exit(struct _object *, struct _object *);
 
 #endif /* GALE_SERVICE_MODULE_WIN_H */

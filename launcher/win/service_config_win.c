@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <windows.h>
+#include <tlhelp32.h>
 
 #define EVENTLOG_KEY L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\"
 
@@ -510,4 +511,71 @@ void gale_service_status_free(struct gale_service_status *st)
     free(st->display_name);
     free(st->description);
     st->account = st->image_path = st->display_name = st->description = NULL;
+}
+
+/* 1 if process `pid` runs `exe` (a full path, compared case-insensitively);
+ * its handle, opened for waiting, is left in *handle. */
+static int runs_exe(DWORD pid, const wchar_t *exe, HANDLE *handle)
+{
+    wchar_t path[MAX_PATH * 2];
+    DWORD n = MAX_PATH * 2;
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid);
+
+    *handle = NULL;
+    if (h == NULL)
+        return 0;
+    if (QueryFullProcessImageNameW(h, 0, path, &n) && _wcsicmp(path, exe) == 0) {
+        *handle = h;
+        return 1;
+    }
+    CloseHandle(h);
+    return 0;
+}
+
+int gale_service_wait_exe_exit(const char *exe, unsigned long timeout_ms,
+                               struct gale_service_error *err)
+{
+    wchar_t *wexe = wide(exe);
+    ULONGLONG deadline = GetTickCount64() + timeout_ms;
+    int left = 0;
+
+    if (wexe == NULL)
+        return fail_code(err, "converting the path", ERROR_INVALID_NAME);
+    for (;;) {
+        HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+        PROCESSENTRY32W entry;
+        HANDLE waiting = NULL;
+
+        memset(&entry, 0, sizeof entry);
+        entry.dwSize = sizeof entry;
+        if (snap == INVALID_HANDLE_VALUE) {
+            free(wexe);
+            return fail(err, "CreateToolhelp32Snapshot");
+        }
+        left = 0;
+        if (Process32FirstW(snap, &entry)) {
+            do {
+                HANDLE h;
+
+                if (entry.th32ProcessID == GetCurrentProcessId() ||
+                    !runs_exe(entry.th32ProcessID, wexe, &h))
+                    continue;
+                left++;
+                if (waiting == NULL)
+                    waiting = h;
+                else
+                    CloseHandle(h);
+            } while (Process32NextW(snap, &entry));
+        }
+        CloseHandle(snap);
+        if (waiting == NULL || GetTickCount64() >= deadline) {
+            if (waiting != NULL)
+                CloseHandle(waiting);
+            break;
+        }
+        WaitForSingleObject(waiting, (DWORD)(deadline - GetTickCount64()));
+        CloseHandle(waiting);
+    }
+    free(wexe);
+    return left;
 }

@@ -87,6 +87,13 @@ void gale_service_status_free(struct gale_service_status *st);
  * services C:\users\Public). Never fails: C:\ProgramData at worst. */
 void gale_service_program_data(wchar_t *out, size_t cap);
 
+/* Waits up to `timeout_ms` until no other process runs the executable
+ * `exe` (UTF-8): what an MSI upgrade waits for after StopServices, which
+ * does not wait for the old service's process to exit. The number of
+ * processes still running (0: all gone), or -1 with `err` set. */
+int gale_service_wait_exe_exit(const char *exe, unsigned long timeout_ms,
+                               struct gale_service_error *err);
+
 /* 1 under Wine (ntdll exports wine_get_version). */
 int gale_service_under_wine(void);
 

@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--sbom", metavar="FILE",
                       help="also write the new executable's SBOM (what it prints for "
                            "'gale sbom') to FILE")
+    pack.add_argument("--msi", action="store_true",
+                      help="also write <Name>-<version>-<arch>.msi next to OUT (Windows "
+                           "targets; needs wixl and msibuild)")
     ident = pack.add_argument_group("the app's identity (Windows targets; each overrides "
                                     "the gale.toml key of the same name)")
     ident.add_argument("--version", dest="app_version", metavar="A.B.C[.D]",
@@ -126,6 +129,17 @@ def _add_service_parser(sub, debug) -> None:
                            help="how long to wait for the service (default 120)")
         if word in ("start", "stop"):
             p.add_argument("--no-wait", action="store_true", help="do not wait")
+    # For the MSI's custom actions (installer/gale.wxs): empty values, as an
+    # unset MSI property gives them, mean the default.
+    configure = ssub.add_parser("configure", parents=[debug], help="install the service "
+                                "again with these settings, and start it (for the MSI)")
+    configure.add_argument("--name", required=True)
+    for opt in ("--port", "--host", "--account", "--start"):
+        configure.add_argument(opt, default="")
+    wait = ssub.add_parser("wait-stopped", parents=[debug], help="wait until no other process "
+                           "runs this executable (for the MSI)")
+    wait.add_argument("--name")
+    wait.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
     run = ssub.add_parser("run", parents=[debug], help="what the service manager starts "
                           "(not for use from a console)")
     run.add_argument("--name", required=True)
@@ -263,10 +277,14 @@ def cmd_pack(args, debug: bool) -> int:
                          identity_flags={
                              "version": args.app_version, "display_name": args.display_name,
                              "publisher": args.publisher, "description": args.description,
-                             "copyright": args.copyright, "icon": args.icon, "url": args.url})
+                             "copyright": args.copyright, "icon": args.icon, "url": args.url},
+                         make_msi=args.msi)
     print(f"wrote {info['out']} ({info['name']} for {target}, {info['size']} bytes)")
     if args.sbom:
         print(f"wrote {info['sbom']} (its SBOM)")
+    if args.msi:
+        print(f"wrote {info['msi']} (UpgradeCode {info['upgrade_code']}: pin it as "
+              f"[msi] upgrade_code in gale.toml; ProductCode {info['product_code']})")
     return 0
 
 
@@ -287,6 +305,11 @@ def cmd_service(args, debug: bool) -> int:
     if args.service_command == "install":
         cfg = config.resolve(_layers(args, res), res.name)
         return service.install(cfg, args)
+    if args.service_command == "configure":
+        cfg = config.resolve(_layers(argparse.Namespace(config=None), res), res.name)
+        return service.configure(cfg, args)
+    if args.service_command == "wait-stopped":
+        return service.wait_stopped(args.timeout)
     layers = _layers(argparse.Namespace(config=None), res)
     svc = config.resolve(layers, res.name).service if layers else {}
     name = args.name or svc.get("name") or res.name

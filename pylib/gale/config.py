@@ -70,6 +70,8 @@ KEYS = {
     "copyright": str,
     "icon": str,
     "url": str,
+    # [msi]: gale pack --msi (msi.py).
+    "msi.upgrade_code": str,
     # [service]: the defaults of `gale service install` (Windows).
     "service.name": str,
     "service.display_name": str,
@@ -77,7 +79,8 @@ KEYS = {
     "service.start": str,
     "service.account": str,
 }
-TABLES = ("tls", "log", "service")
+TABLES = ("tls", "log", "service", "msi")
+GUID_RE = re.compile(r"^\{?[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}\}?$")
 SERVICE_STARTS = ("auto", "delayed", "manual")
 DEFAULTS = {
     "host": "127.0.0.1",
@@ -220,6 +223,9 @@ def _check_value(key: str, value, label: str):
     if key == "service.name" and not NAME_RE.match(value):
         raise GaleError("CONFIG", f"{label}: service.name {value!r} must be 1-64 letters, "
                                   "digits, '.', '_' or '-'")
+    if key == "msi.upgrade_code" and not GUID_RE.match(value):
+        raise GaleError("CONFIG", f"{label}: msi.upgrade_code {value!r} must be a GUID "
+                                  "such as {{12345678-9ABC-DEF0-1234-56789ABCDEF0}}")
     if key == "service.start" and value not in SERVICE_STARTS:
         raise GaleError("CONFIG", f"{label}: service.start must be one of "
                                   f"{', '.join(SERVICE_STARTS)}")

@@ -185,3 +185,25 @@ def resources(images: list) -> tuple:
         icons[n] = body
         group += struct.pack("<BBBBHHIH", w % 256, h % 256, colors, 0, planes, bits, len(body), n)
     return icons, group
+
+
+def to_ico(images: list) -> bytes:
+    """An .ico file holding `images` (as parse_ico gives them)."""
+    head = struct.pack("<HHH", 0, 1, len(images))
+    offset = 6 + 16 * len(images)
+    entries, body = b"", b""
+    for w, h, colors, planes, bits, data in images:
+        entries += struct.pack("<BBBBHHII", w % 256, h % 256, colors, 0, planes, bits, len(data),
+                               offset + len(body))
+        body += data
+    return head + entries + body
+
+
+def from_resources(group: bytes, icons: dict) -> list:
+    """The images an RT_GROUP_ICON directory names, from their RT_ICON data."""
+    _, _, count = struct.unpack_from("<HHH", group)
+    out = []
+    for i in range(count):
+        w, h, colors, _, planes, bits, _, nid = struct.unpack_from("<BBBBHHIH", group, 6 + 14 * i)
+        out.append((w or 256, h or 256, colors, planes, bits, icons[nid]))
+    return out

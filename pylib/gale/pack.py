@@ -34,6 +34,8 @@ Two callers, one code path:
                         "pydoc_data" or "turtle", or a sub-path "email/mime")
       --include-tornado-tests  keep tornado/test and Tornado's .py sources
                         (the self-test build: gale python -m tornado.test.runtests)
+      --data SRC=DEST   the file SRC at DEST in the payload (installer/gale.wxs
+                        at gale/installer/gale.wxs, for `gale pack --msi`)
       --app, --name     pack an app too (default name: gale.toml's, else the
                         folder's name; without --app: "gale")
 
@@ -41,6 +43,12 @@ Two callers, one code path:
 
       packs APPDIR onto an existing gale executable (host and library from
       GALE_EXE), as `gale pack` does, without running it.
+
+    python3.13 pylib/gale/pack.py msi EXE --app APPDIR --target TARGET
+
+      writes EXE's MSI next to it (msi.py), with the identity and settings
+      of APPDIR's gale.toml, as `gale pack --msi` does: the build makes the
+      demo's MSIs this way.
 
   Standalone use exits 1 on failure and 2 on bad usage.
 
@@ -222,8 +230,7 @@ def collect_app(appdir: str, name: str | None, out: str | None = None):
         raise GaleError("PACK", f"app name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
     entries = {}
     add_tree(entries, appdir, payload.APP_DIR + "/", app_skip(appdir, out))
-    identity = {k: values[k] for k in config.IDENTITY_KEYS if k in values}
-    return entries, text, name, identity
+    return entries, text, name, values
 
 
 def identity_for(name: str, values: dict, flags: dict | None = None):
@@ -231,7 +238,7 @@ def identity_for(name: str, values: dict, flags: dict | None = None):
     absolute), overridden by pack's flags (checked here, relative paths
     against the current folder). The icon is read and checked now, so a bad
     one stops pack before anything is written."""
-    merged = dict(values)
+    merged = {k: values[k] for k in config.IDENTITY_KEYS if k in values}
     for key, value in (flags or {}).items():
         if value is None:
             continue
@@ -369,7 +376,7 @@ def load_template(path: str, target: str):
 
 def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
              running_target: str, offset: int, size: int, template=None,
-             sbom_out=None, identity_flags=None) -> dict:
+             sbom_out=None, identity_flags=None, make_msi=False) -> dict:
     """`gale pack`: APPDIR onto a host for `target`; returns `assemble`'s summary.
 
     The host is `template` if given, else the running executable's own for
@@ -382,13 +389,31 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
     if template is None and target != running_target:
         template = template_path(target, exe)
     app = collect_app(appdir, name, out)
+    if make_msi:  # everything an MSI needs is checked before anything is written
+        from gale import msi
+
+        if not is_windows(target):
+            raise GaleError("PACK", "--msi is for the Windows targets")
+        msi.check_tools()
+        msi.check_name(app[2])
+        identity = identity_for(app[2], app[3], identity_flags)
+        if "version" not in app[3] and not (identity_flags or {}).get("version"):
+            raise GaleError("PACK", "an MSI needs the app's version: set version in "
+                                    "gale.toml or pass --version")
     if template is None:
         host, library = load_base(exe, offset, size)
     else:
         host, library = load_template(template, target)
         if library is None:
             _, library = load_base(exe, offset, size)
-    return assemble(out, host, library, app, sbom_out=sbom_out, identity_flags=identity_flags)
+    info = assemble(out, host, library, app, sbom_out=sbom_out, identity_flags=identity_flags)
+    if make_msi:
+        try:
+            info.update(msi.build(out, identity, target, app[3]))
+        except BaseException:
+            os.remove(out)  # no executable without the MSI that was asked for
+            raise
+    return info
 
 
 def _check_python() -> None:
@@ -418,6 +443,11 @@ def build(args) -> dict:
     keep = (lambda rel: rel.startswith("tornado/")) if args.include_tornado_tests else None
     for lib in args.lib:
         add_tree(entries, lib, "", lib_skip(args.include_tornado_tests), keep)
+    for pair in args.data:
+        src, sep, dest = pair.partition("=")
+        if not sep or not dest:
+            raise GaleError("PACK", f"--data {pair!r}: expected SRC=DEST")
+        entries[dest] = _read(src)
     app = collect_app(args.app, args.name, args.out) if args.app else None
     return assemble(args.out, host, entries, app, args.name or "gale")
 
@@ -431,6 +461,16 @@ def pack_onto(args) -> dict:
     return assemble(args.out, host, library, app)
 
 
+def build_msi(args) -> dict:
+    from gale import msi
+
+    _, _, name, values = collect_app(args.app, None)
+    identity = identity_for(name, values)
+    info = msi.build(args.exe, identity, args.target, values)
+    return {"out": info["msi"], "name": name, "entries": 0, "payload": 0,
+            "size": os.path.getsize(info["msi"])}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pack.py", description="Build Gale executables.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -441,6 +481,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--lib", action="append", default=[], required=True)
     b.add_argument("--exclude-stdlib", action="append", default=[])
     b.add_argument("--include-tornado-tests", action="store_true")
+    b.add_argument("--data", action="append", default=[], metavar="SRC=DEST")
     b.add_argument("--app")
     b.add_argument("--name")
     b.add_argument("-o", "--out", required=True)
@@ -451,6 +492,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--name")
     a.add_argument("-o", "--out", required=True)
     a.set_defaults(func=pack_onto)
+    m = sub.add_parser("msi", help="an MSI for a packed Windows executable")
+    m.add_argument("exe")
+    m.add_argument("--app", required=True)
+    m.add_argument("--target", required=True, choices=("win-x64", "win-arm64"))
+    m.set_defaults(func=build_msi)
     return parser
 
 

@@ -117,6 +117,45 @@ def install(cfg, args) -> int:
     return 0
 
 
+def configure(cfg, args) -> int:
+    """The MSI's `service configure`: (re)install with these settings, then
+    start. An empty value, or "default" for the account, is the default."""
+    import argparse
+
+    if args.port and not args.port.isdigit():
+        raise GaleError("USAGE", f"--port={args.port!r} is not a port number")
+    settings = argparse.Namespace(
+        name=args.name, display_name=None, description=None, config=None,
+        start=args.start or None, host=args.host or None,
+        port=int(args.port) if args.port else None,
+        account=None if args.account in ("", "default") else args.account)
+    if settings.start and settings.start not in config.SERVICE_STARTS:
+        raise GaleError("USAGE", f"--start={settings.start!r}: use one of "
+                                 f"{', '.join(config.SERVICE_STARTS)}")
+    _require_windows()
+    try:
+        _native._gale.service_uninstall(args.name, 60_000)
+        print(f"removed the previous service {args.name}")
+    except OSError as exc:
+        if getattr(exc, "winerror", 0) != 1060:  # anything but "no such service"
+            raise _error(exc, args.name) from None
+    install(cfg, settings)
+    return start(args.name, True, 120.0)
+
+
+def wait_stopped(timeout: float) -> int:
+    """Waits until no other process runs this executable."""
+    _require_windows()
+    try:
+        left = _native._gale.service_wait_exe_exit(_native.executable, int(timeout * 1000))
+    except OSError as exc:
+        raise _error(exc, "wait-stopped") from None
+    if left:
+        raise GaleError("SERVICE_FAILED", f"{left} process(es) of {_native.executable} still "
+                                          f"running after {timeout:g}s")
+    return 0
+
+
 def uninstall(name: str, wait_s: float) -> int:
     _require_windows()
     try:

@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: MIT
+"""`gale pack --msi`: the MSI read back with msitools, and installed,
+upgraded, refused a downgrade and uninstalled with Wine's msiexec.
+
+The packages are the demo packed from Linux at several versions. win-x64
+runs the whole lifecycle (with the upgrade three times: it is the step that
+races under Wine, ../shared/notes/MSI-WITH-WIXL.md) and checks that x64
+Wine refuses the ARM64 package; win-arm64 installs its package with
+SERVICE=1, gets HTTP 200 and uninstalls it. As in test_service.py, a holder
+process keeps the Wine session (and so the service) alive, and msiexec's
+output goes to /dev/null: Wine's explorer.exe inherits it and outlives
+msiexec, so a pipe would never close. msiexec's own log (/l*v) is read
+instead when something fails.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+
+import pefile
+import pytest
+
+from harness import free_port, get, windows_path
+from test_service import Bench, status
+
+PUBLIC = ("SERVICE", "PORT", "HOST", "SERVICE_ACCOUNT", "SERVICE_START", "INSTALLDIR")
+INSTALLED = "C:\\Program Files\\Gale Project\\hello\\hello.exe"
+WINE_MSIEXEC_ARM64 = "usr/lib/aarch64-linux-gnu/wine/aarch64-windows/msiexec.exe"
+
+
+def pack_msi(linux_exe, source_dir, target, out_dir, version, *flags):
+    """The demo at `version` for `target`, and its MSI; returns the MSI's path."""
+    os.makedirs(out_dir, exist_ok=True)
+    home = os.path.join(out_dir, "home")
+    os.makedirs(home, exist_ok=True)
+    out = subprocess.run([linux_exe, "pack", os.path.join(source_dir, "examples", "hello"),
+                          "--target", target, "--version", version, "--msi",
+                          "-o", os.path.join(out_dir, "hello"), *flags],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "HOME": home})
+    assert out.returncode == 0, out.stderr
+    arch = {"win-x64": "x64", "win-arm64": "arm64"}[target]
+    path = os.path.join(out_dir, f"hello-{version}-{arch}.msi")
+    assert os.path.isfile(path) and f"wrote {path}" in out.stdout, out.stdout
+    return path
+
+
+@pytest.fixture(scope="module")
+def msis(target, linux_exe, source_dir, tmp_path_factory):
+    """{version: MSI} for this target (1.0.0 to 1.0.3), plus the other
+    target's 1.0.0 as "other"."""
+    if not target.startswith("win-"):
+        pytest.skip("MSIs are for the Windows targets")
+    base = tmp_path_factory.mktemp("msis")
+    out = {v: pack_msi(linux_exe, source_dir, target, str(base / v), v)
+           for v in ("1.0.0", "1.0.1", "1.0.2", "1.0.3")}
+    other = "win-arm64" if target == "win-x64" else "win-x64"
+    out["other"] = pack_msi(linux_exe, source_dir, other, str(base / "other"), "1.0.0")
+    return out
+
+
+def msiinfo(*args) -> str:
+    done = subprocess.run(["msiinfo", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def table(msi, name) -> list:
+    """The rows of table `name` (msiinfo export: names, types, key line, rows)."""
+    return [line.split("\t") for line in msiinfo("export", msi, name).splitlines()[3:]]
+
+
+def test_msi_tables(msis, target):
+    msi = msis["1.0.1"]
+    summary = msiinfo("suminfo", msi)
+    template = {"win-x64": "x64;1033", "win-arm64": "Arm64;1033"}[target]
+    assert f"Template: {template}\n" in summary
+    assert "Version: 500 (1f4)" in summary  # Page Count: Windows Installer 5.0
+    assert "Author: Gale Project" in summary
+    components = {row[0]: row for row in table(msi, "Component")}
+    assert set(components) == {"MainExe", "Settings", "MenuShortcut"}
+    assert all(int(row[3]) & 256 for row in components.values())  # 64-bit, every one
+    files = table(msi, "File")
+    assert [(f[0], f[1], f[2]) for f in files] == [("MainExeFile", "MainExe", "hello.exe")]
+    props = dict(row[:2] for row in table(msi, "Property"))
+    assert (props["ProductName"], props["ProductVersion"], props["Manufacturer"]) == \
+        ("Hello Gale", "1.0.1", "Gale Project")
+    assert props["ARPPRODUCTICON"] == "app.ico" and props["ARPNOMODIFY"] == "1"
+    assert (props["SERVICE"], props["PORT"], props["HOST"]) == ("0", "8888", "127.0.0.1")
+    assert set(props["SecureCustomProperties"].split(";")) >= set(PUBLIC)
+    upgrade = props["UpgradeCode"]
+    # The codes: derived, so the same version rebuilt keeps them, and a new
+    # version or the other architecture gets its own ProductCode.
+    assert upgrade == dict(row[:2] for row in table(msis["1.0.0"], "Property"))["UpgradeCode"]
+    codes = {dict(row[:2] for row in table(m, "Property"))["ProductCode"] for m in msis.values()}
+    assert len(codes) == len(msis)
+    rows = {(r[0], r[1], r[4], r[6]) for r in table(msi, "Upgrade")}
+    assert rows == {(upgrade, "", "1.0.1", "WIX_UPGRADE_DETECTED"),
+                    (upgrade, "1.0.1", "", "WIX_DOWNGRADE_DETECTED")}, rows
+    assert [r[:3] + r[4:] for r in table(msi, "ServiceControl")] == \
+        [["ServiceControl", "hello", str(2 | 32 | 128), "1", "MainExe"]]
+    actions = {r[0]: r for r in table(msi, "CustomAction")}
+    assert actions["CA_Configure"][1] == "3090"  # deferred, no impersonation, checked
+    assert actions["CA_Configure"][3].startswith("service configure --name hello --port=[PORT]")
+    assert actions["CA_WaitStop"][3] == "service wait-stopped --name hello"
+    sequence = {r[0]: (r[1], int(r[2])) for r in table(msi, "InstallExecuteSequence")}
+    assert sequence["CA_WaitStop"] == ("Installed", 1950)
+    assert sequence["CA_Unconfigure"] == ('REMOVE~="ALL"', 1960)
+    assert sequence["CA_Configure"] == ('NOT REMOVE~="ALL" AND SERVICE="1"', 5850)
+    assert sequence["StopServices"][1] < 1950 < sequence["RemoveFiles"][1]
+    assert sequence["InstallFiles"][1] < 5850 < sequence["StartServices"][1]
+
+
+class Installer(Bench):
+    """A Wine session (Bench) that runs msiexec."""
+
+    def msiexec(self, *args, log="msi.log"):
+        log_path = os.path.join(self.host.home, log)
+        if self.host.target == "win-x64":
+            argv = [self.host.WINE, "msiexec", *args, "/l*v", windows_path(log_path)]
+            env = self.host.env()
+        else:
+            msiexec = os.path.join(self.host.root, WINE_MSIEXEC_ARM64)
+            argv = self.host.argv(msiexec, [*args, "/l*v", windows_path(log_path)])
+            env = self.host.env()
+        code = subprocess.run(argv, env=env, cwd=self.host.home, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=600).returncode
+        return code, log_path
+
+    def exe(self) -> str:
+        return self.host.linux_path(INSTALLED)
+
+
+def read_log(path) -> str:
+    try:
+        with open(path, encoding="utf-16", errors="replace") as f:
+            return f.read()[-4000:]
+    except (OSError, UnicodeError):
+        with open(path, errors="replace") as f:
+            return f.read()[-4000:]
+
+
+@pytest.fixture(scope="module")
+def installer(target, msis, make_host, tmp_path_factory):
+    from harness import WineHost, wine_env
+
+    home = str(tmp_path_factory.mktemp("msi-home"))
+    if target == "win-x64":
+        prefix = str(tmp_path_factory.mktemp("msi-prefix"))
+        host = WineHost(msis["1.0.0"], home, prefix)
+    else:
+        host = make_host(msis["1.0.0"], home)
+    holder_src = os.path.join(os.path.dirname(msis["1.0.0"]), "hello.exe")
+    bench = Installer(host, holder_src)
+    yield bench
+    if os.path.exists(bench.exe()):  # a failed test: leave no service behind
+        bench.msiexec("/x", windows_path(msis["1.0.3"]), "/qn")
+    bench.close()
+    host.cleanup()
+    if target == "win-x64":
+        subprocess.run([WineHost.WINESERVER, "-k"], env={**os.environ, **wine_env(prefix)},
+                       capture_output=True, timeout=60)
+
+
+def post_note(url, text):
+    req = urllib.request.Request(url + "/api/notes", data=json.dumps({"text": text}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status
+
+
+def notes(url) -> list:
+    return [n["text"] for n in json.loads(get(url + "/api/notes")[1])["notes"]]
+
+
+def installed_version(installer) -> str:
+    pe = pefile.PE(installer.exe(), fast_load=True)
+    pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
+    return pe.FileInfo[0][0].StringTable[0].entries[b"FileVersion"].decode()
+
+
+def test_install_upgrade_downgrade_uninstall(installer, msis, target):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    code, log = installer.msiexec("/i", windows_path(msis["1.0.0"]), "/qn", "SERVICE=1",
+                                  f"PORT={port}")
+    assert code == 0, read_log(log)
+    assert os.path.isfile(installer.exe())
+    st = status(installer, installer.exe(), "hello")
+    assert st["state"].startswith("RUNNING"), st
+    assert st["command"] == f'"{INSTALLED}" service run --name hello --host 127.0.0.1 --port {port}'
+    installer.wait_log("hello", "Serving hello on")
+    assert get(url + "/")[0] == 200
+    if target == "win-arm64":  # the basic lifecycle only
+        code, log = installer.msiexec("/x", windows_path(msis["1.0.0"]), "/qn")
+        assert code == 0, read_log(log)
+        assert not os.path.exists(installer.exe())
+        return
+
+    assert post_note(url, "kept across upgrades") == 201
+    for version in ("1.0.1", "1.0.2", "1.0.3"):  # SERVICE and PORT come from the registry
+        code, log = installer.msiexec("/i", windows_path(msis[version]), "/qn")
+        assert code == 0, (version, read_log(log))
+        assert installed_version(installer) == version
+        st = status(installer, installer.exe(), "hello")
+        assert st["state"].startswith("RUNNING"), (version, st)
+        assert get(url + "/")[0] == 200
+        assert "kept across upgrades" in notes(url), version
+
+    code, log = installer.msiexec("/i", windows_path(msis["1.0.0"]), "/qn")
+    assert code == 1603 & 0xFF, read_log(log)  # refused: a newer version is installed
+    assert installed_version(installer) == "1.0.3" and get(url + "/")[0] == 200
+
+    # The same version again is a repair of the same product, not a second one.
+    code, log = installer.msiexec("/i", windows_path(msis["1.0.3"]), "/qn")
+    assert code == 0, read_log(log)
+    assert get(url + "/")[0] == 200
+
+    code, log = installer.msiexec("/x", windows_path(msis["1.0.3"]), "/qn")
+    assert code == 0, read_log(log)
+    assert not os.path.exists(installer.exe())
+    data = installer.host.linux_path("C:\\ProgramData\\hello\\data")
+    assert os.path.isdir(data) and os.listdir(data), "the data folder is kept"
+    assert os.path.isfile(installer.log_path("hello")), "the logs are kept"
+    with pytest.raises(OSError):
+        get(url + "/")
+
+
+def test_x64_wine_refuses_the_arm64_msi(installer, msis, target):
+    if target != "win-x64":
+        pytest.skip("x64 Wine only")
+    code, log = installer.msiexec("/i", windows_path(msis["other"]), "/qn")
+    assert code == 1633 & 0xFF  # ERROR_INSTALL_PLATFORM_UNSUPPORTED
