@@ -96,7 +96,7 @@ def test_msi_tables(msis, target):
     assert upgrade == dict(row[:2] for row in table(msis["1.0.0"], "Property"))["UpgradeCode"]
     codes = {dict(row[:2] for row in table(m, "Property"))["ProductCode"] for m in msis.values()}
     assert len(codes) == len(msis)
-    rows = {(r[0], r[1], r[4], r[6]) for r in table(msi, "Upgrade")}
+    rows = {(r[0], r[1], r[2], r[6]) for r in table(msi, "Upgrade")}
     assert rows == {(upgrade, "", "1.0.1", "WIX_UPGRADE_DETECTED"),
                     (upgrade, "1.0.1", "", "WIX_DOWNGRADE_DETECTED")}, rows
     assert [r[:3] + r[4:] for r in table(msi, "ServiceControl")] == \
