@@ -22,7 +22,7 @@ import urllib.request
 import pefile
 import pytest
 
-from harness import free_port, get, windows_path
+from harness import free_port, get, one_error_line, windows_path
 from test_service import Bench, status
 
 PUBLIC = ("SERVICE", "PORT", "HOST", "SERVICE_ACCOUNT", "SERVICE_START", "INSTALLDIR")
@@ -234,3 +234,32 @@ def test_x64_wine_refuses_the_arm64_msi(installer, msis, target):
         pytest.skip("x64 Wine only")
     code, log = installer.msiexec("/i", windows_path(msis["other"]), "/qn")
     assert code == 1633 & 0xFF  # ERROR_INSTALL_PLATFORM_UNSUPPORTED
+
+
+@pytest.mark.parametrize("case", ["name", "version", "tools", "icon"])
+def test_bad_msi_input_writes_nothing(target, linux_exe, source_dir, tmp_path, case):
+    if target != "win-x64":
+        pytest.skip("packing runs on Linux: once is enough")
+    app = tmp_path / "app"
+    shutil.copytree(os.path.join(source_dir, "examples", "hello"), app)
+    args, env = ["--target", "win-x64", "--msi"], {**os.environ, "HOME": str(tmp_path)}
+    (tmp_path / "out").mkdir()
+    if case == "name":
+        args += ["--name", "my-app"]
+        text = "cannot name the MSI's parts"
+    elif case == "version":
+        toml = (app / "gale.toml").read_text().replace('version = "0.1.0"\n', "")
+        (app / "gale.toml").write_text(toml)
+        text = "an MSI needs the app's version"
+    elif case == "tools":
+        (tmp_path / "empty").mkdir()
+        env["PATH"] = str(tmp_path / "empty")
+        text = "needs wixl and msibuild: install Debian's packages"
+    else:
+        args += ["--icon", str(tmp_path / "missing.png")]
+        text = "cannot read it"
+    out = subprocess.run([linux_exe, "pack", str(app), "-o", str(tmp_path / "out" / "app"), *args],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 9, out.stderr  # PACK
+    assert text in one_error_line(out.stderr)
+    assert os.listdir(tmp_path / "out") == []
