@@ -369,8 +369,46 @@ def _report(message: str, exc: BaseException, debug: bool) -> None:
     _native.service_event("error", f"{_native.service_name} failed: {message}")
 
 
+class _Forgiving:
+    """sys.stdout or sys.stderr that gives up, silently, once the OS refuses
+    a write. A Windows Installer custom action under Wine 10 gets standard
+    handles that fail on every write; left alone, the first print would
+    end the command with a traceback nobody sees and CPython's exit code
+    120, and the install would roll back."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._broken = False
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def write(self, text):
+        if not self._broken:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):
+                self._broken = True
+        return len(text)
+
+    def flush(self):
+        if not self._broken:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._broken = True
+
+
 def main(argv=None) -> int:
     """Runs one command; returns the process exit code."""
+    if sys.platform == "win32":
+        for name in ("stdout", "stderr"):
+            if getattr(sys, name) is not None:
+                setattr(sys, name, _Forgiving(getattr(sys, name)))
+    return _main(argv)
+
+
+def _main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("GALE_DEBUG", "") not in ("", "0")
     try:
