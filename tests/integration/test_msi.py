@@ -229,6 +229,46 @@ def test_install_upgrade_downgrade_uninstall(installer, msis, target):
         get(url + "/")
 
 
+def test_install_properties(installer, msis, target):
+    """INSTALLDIR, SERVICE_START, SERVICE_ACCOUNT and HOST reach the install
+    and the service's registration."""
+    if target != "win-x64":
+        pytest.skip("x64 Wine only")
+    port = free_port()
+    where = "C:\\Gale Apps\\Hello Here\\"
+    code, log = installer.msiexec("/i", windows_path(msis["1.0.0"]), "/qn", "SERVICE=1",
+                                  f"PORT={port}", f"INSTALLDIR={where}", "SERVICE_START=manual",
+                                  "SERVICE_ACCOUNT=LocalService", "HOST=127.0.0.1")
+    assert code == 0, read_log(log)
+    exe = installer.host.linux_path(where + "hello.exe")
+    assert os.path.isfile(exe) and not os.path.exists(installer.exe())
+    st = status(installer, exe, "hello")
+    assert st["state"].startswith("RUNNING"), st
+    assert st["start"] == "manual" and st["account"] == "NT AUTHORITY\\LocalService"
+    assert st["command"] == f'"{where}hello.exe" service run --name hello --host 127.0.0.1 --port {port}'
+    assert get(f"http://127.0.0.1:{port}/")[0] == 200
+    code, log = installer.msiexec("/x", windows_path(msis["1.0.0"]), "/qn")
+    assert code == 0, read_log(log)
+    assert not os.path.exists(exe)
+
+
+def test_pinned_upgrade_code(target, linux_exe, source_dir, tmp_path):
+    if target != "win-x64":
+        pytest.skip("packing runs on Linux: once is enough")
+    app = tmp_path / "app"
+    shutil.copytree(os.path.join(source_dir, "examples", "hello"), app)
+    pinned = "{0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0}"
+    with open(app / "gale.toml", "a") as f:
+        f.write(f'\n[msi]\nupgrade_code = "{pinned}"\n')
+    out = subprocess.run([linux_exe, "pack", str(app), "--target", "win-x64", "--msi",
+                          "-o", str(tmp_path / "hello")], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert f"UpgradeCode {pinned}" in out.stdout
+    props = dict(row[:2] for row in table(str(tmp_path / "hello-0.1.0-x64.msi"), "Property"))
+    assert props["UpgradeCode"] == pinned
+
+
 def test_x64_wine_refuses_the_arm64_msi(installer, msis, target):
     if target != "win-x64":
         pytest.skip("x64 Wine only")
