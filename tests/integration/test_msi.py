@@ -54,7 +54,8 @@ def msis(target, linux_exe, source_dir, tmp_path_factory):
     if not target.startswith("win-"):
         pytest.skip("MSIs are for the Windows targets")
     base = tmp_path_factory.mktemp("msis")
-    out = {v: pack_msi(linux_exe, source_dir, target, str(base / v), v)
+    out = {v: pack_msi(linux_exe, source_dir, target, str(base / v), v,
+                       "--url", "https://gale.example/hello")
            for v in ("1.0.0", "1.0.1", "1.0.2", "1.0.3")}
     other = "win-arm64" if target == "win-x64" else "win-x64"
     out["other"] = pack_msi(linux_exe, source_dir, other, str(base / "other"), "1.0.0")
@@ -88,6 +89,8 @@ def test_msi_tables(msis, target):
     assert (props["ProductName"], props["ProductVersion"], props["Manufacturer"]) == \
         ("Hello Gale", "1.0.1", "Gale Project")
     assert props["ARPPRODUCTICON"] == "app.ico" and props["ARPNOMODIFY"] == "1"
+    assert props["ARPHELPLINK"] == props["ARPURLINFOABOUT"] == "https://gale.example/hello"
+    assert [r[0] for r in table(msi, "Icon")] == ["app.ico"]
     assert (props["SERVICE"], props["PORT"], props["HOST"]) == ("0", "8888", "127.0.0.1")
     assert set(props["SecureCustomProperties"].split(";")) >= set(PUBLIC)
     upgrade = props["UpgradeCode"]
@@ -102,6 +105,8 @@ def test_msi_tables(msis, target):
     assert [r[:3] + r[4:] for r in table(msi, "ServiceControl")] == \
         [["ServiceControl", "hello", str(2 | 32 | 128), "1", "MainExe"]]
     actions = {r[0]: r for r in table(msi, "CustomAction")}
+    # 51 (set a property) plus the NoImpersonate bit wixl adds to every action.
+    assert actions["CA_InstallLocation"][1:4] == ["2099", "ARPINSTALLLOCATION", "[INSTALLDIR]"]
     assert actions["CA_Configure"][1] == "3090"  # deferred, no impersonation, checked
     assert actions["CA_Configure"][3].startswith("service configure --name hello --port=[PORT]")
     assert actions["CA_WaitStop"][3] == "service wait-stopped --name hello"
@@ -194,6 +199,10 @@ def test_install_upgrade_downgrade_uninstall(installer, msis, target):
     assert st["command"] == f'"{INSTALLED}" service run --name hello --host 127.0.0.1 --port {port}'
     installer.wait_log("hello", "Serving hello on")
     assert get(url + "/")[0] == 200
+    # The service is `gale service install`'s: its Event Log source too.
+    reg = installer.registry(installer.exe(), "hello")
+    assert reg["eventlog"]["EventMessageFile"][0] == INSTALLED
+    assert reg["service"]["ObjectName"][0] == "NT SERVICE\\hello"
     if target == "win-arm64":  # the basic lifecycle only
         code, log = installer.msiexec("/x", windows_path(msis["1.0.0"]), "/qn")
         assert code == 0, read_log(log)
