@@ -14,6 +14,7 @@ instead when something fails.
 """
 
 import json
+import ntpath
 import os
 import shutil
 import subprocess
@@ -181,6 +182,39 @@ def notes(url) -> list:
     return [n["text"] for n in json.loads(get(url + "/api/notes")[1])["notes"]]
 
 
+ARP_SCRIPT = r"""
+import json, winreg
+base = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall"
+root = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, base)
+found, i = {}, 0
+while True:
+    try:
+        sub = winreg.EnumKey(root, i)
+    except OSError:
+        break
+    i += 1
+    key = winreg.OpenKey(root, sub)
+    values, j = {}, 0
+    while True:
+        try:
+            n, v, t = winreg.EnumValue(key, j)
+        except OSError:
+            break
+        values[n] = v if isinstance(v, (str, int)) else repr(v)
+        j += 1
+    if values.get("DisplayName") == "Hello Gale":
+        found[sub] = values
+print(json.dumps(found))
+"""
+
+
+def arp_entries(installer) -> dict:
+    """Add/Remove Programs' entries for the demo: {ProductCode: values}."""
+    out = installer.gale(installer.exe(), "python", "-c", ARP_SCRIPT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
 def installed_version(installer) -> str:
     pe = pefile.PE(installer.exe(), fast_load=True)
     pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
@@ -227,6 +261,12 @@ def test_install_upgrade_downgrade_uninstall(installer, msis, target):
     code, log = installer.msiexec("/i", windows_path(msis["1.0.3"]), "/qn")
     assert code == 0, read_log(log)
     assert get(url + "/")[0] == 200
+    arp = arp_entries(installer)
+    assert len(arp) == 1, arp
+    entry = next(iter(arp.values()))
+    assert (entry["Publisher"], entry["DisplayVersion"]) == ("Gale Project", "1.0.3"), entry
+    assert entry["HelpLink"] == "https://gale.example/hello", entry
+    assert entry["InstallLocation"].rstrip("\\") == ntpath.dirname(INSTALLED), entry
 
     code, log = installer.msiexec("/x", windows_path(msis["1.0.3"]), "/qn")
     assert code == 0, read_log(log)
