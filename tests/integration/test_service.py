@@ -289,6 +289,27 @@ def test_install_errors(bench, target, packed):
     assert bench.uninstall(name).returncode == 0
 
 
+def test_marked_for_deletion(bench, target, packed):
+    """A running service deleted behind Gale's back (sc delete) is only
+    marked for deletion until it stops; installing it again meanwhile is a
+    clear error."""
+    x64_only(target)
+    exe = bench.install_copy(packed, PLAIN)
+    name = "GaleSvcDeleted"
+    port = free_port()
+    assert bench.install(exe, name, "--display-name", "deleted", "--port", str(port)).returncode == 0
+    assert bench.service(exe, "start", "--name", name).returncode == 0, bench.log(name)
+    sc = subprocess.run([bench.host.WINE, "sc", "delete", name], env=bench.host.env(),
+                        capture_output=True, text=True, timeout=120)
+    assert sc.returncode == 0, sc.stderr
+    out = bench.service(exe, "install", "--name", name, "--display-name", "deleted again")
+    assert out.returncode == exit_codes(bench.host)["SERVICE_DELETED"], out.stdout + out.stderr
+    assert f"service {name} is marked for deletion" in one_error_line(out.stderr)
+    # Wine no longer opens it by name (Windows would, to stop it): its
+    # process runs on until the session ends with the module.
+    bench.installed.pop(name)
+
+
 def test_service_run_from_a_console(bench, target, packed):
     x64_only(target)
     exe = bench.install_copy(packed, PLAIN)
