@@ -233,7 +233,7 @@ def test_install_start_serve_stop_uninstall(bench, target, packed, win_path):
     result = {}
 
     def slow():
-        result["got"] = get(url + "/slow?seconds=3")
+        result["got"] = get(url + ("/slow?seconds=3" if win_path == SPACES else "/slow?seconds=6"))
 
     thread = threading.Thread(target=slow)
     thread.start()
