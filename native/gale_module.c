@@ -86,16 +86,6 @@ static int gale_module_exec(PyObject *module)
         PyModule_AddStringConstant(module, "console", i->console == GALE_CONSOLE_OWNED ? "owned"
                                    : i->console == GALE_CONSOLE_SHARED ? "shared" : "none") < 0)
         return -1;
-#ifdef _WIN32
-    {
-        wchar_t program_data[MAX_PATH];
-
-        gale_service_program_data(program_data, MAX_PATH);
-        if (PyModule_Add(module, "under_wine", PyBool_FromLong(gale_service_under_wine())) < 0 ||
-            PyModule_Add(module, "program_data", PyUnicode_FromWideChar(program_data, -1)) < 0)
-            return -1;
-    }
-#endif
     return add_exit_codes(module);
 }
 
@@ -162,6 +152,19 @@ static PyObject *service_folder_sddl(PyObject *module, PyObject *arg)
     return PyUnicode_FromString(sddl);
 }
 
+#ifdef _WIN32
+/* program_data() -> %ProgramData% as Windows records it (a registry read,
+ * so asked for only by the service's commands, not at every start). */
+static PyObject *program_data(PyObject *module, PyObject *unused)
+{
+    wchar_t path[MAX_PATH];
+
+    (void)module, (void)unused;
+    gale_service_program_data(path, MAX_PATH);
+    return PyUnicode_FromWideChar(path, -1);
+}
+#endif
+
 static PyMethodDef gale_module_methods[] = {
     {"service_command_line", service_command_line, METH_VARARGS,
      "service_command_line(exe, [arg, ...]) -> the command line, quoted as Windows splits it"},
@@ -169,6 +172,8 @@ static PyMethodDef gale_module_methods[] = {
     {"service_folder_sddl", service_folder_sddl, METH_O,
      "service_folder_sddl(sid) -> the SDDL of the service's ProgramData folders"},
 #ifdef _WIN32
+    {"program_data", program_data, METH_NOARGS,
+     "program_data() -> %ProgramData% as Windows records it (not the environment's)"},
     {"set_console_title", gale_console_set_title, METH_O,
      "set_console_title(text) -> True if the console's title was set"},
     GALE_SERVICE_METHODS

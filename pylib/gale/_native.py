@@ -44,7 +44,6 @@ def exit_code(name: str) -> int:
 # The Windows service (launcher/win/service_*_win.c) and the console.
 service_name: str | None = _gale.service_name  # set while running as a service
 console: str = _gale.console  # "owned" (a double-click), "shared" or "none"
-under_wine: bool = getattr(_gale, "under_wine", False)
 
 
 def service_ready(text: str) -> None:

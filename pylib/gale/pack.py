@@ -244,16 +244,15 @@ def identity_for(name: str, values: dict, flags: dict | None = None):
             continue
         config.check_identity(key, value, f"--{key.replace('_', '-')}", kind="PACK")
         merged[key] = os.path.abspath(value) if key == "icon" else value
-    # OriginalFilename is the app's, not OUT's: the bytes do not depend on
-    # where they are written.
-    identity = peversion.Identity(name=name, filename=f"{name}.exe", **merged)
+    identity = peversion.Identity(name=name, **merged)
     if identity.icon:
         icons.load(identity.icon)
     return identity
 
 
 def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
-             sbom_out: str | None = None, identity_flags: dict | None = None) -> dict:
+             sbom_out: str | None = None, identity_flags: dict | None = None,
+             identity=None) -> dict:
     """Writes the executable OUT (and, given `sbom_out`, its SBOM there);
     returns a short summary."""
     entries = dict(library)
@@ -262,7 +261,8 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
     if app is not None:
         app_entries, config_text, name, values = app
         entries.update(app_entries)
-    identity = identity_for(name, values, identity_flags)
+    if identity is None:  # pack_app made it already when it checked an MSI's needs
+        identity = identity_for(name, values, identity_flags)
     entries = payload.with_parent_dirs(entries)
     roots = [payload.APP_DIR] if payload.APP_DIR + "/" in entries else []
     if TORNADO_TESTS + "/" in entries:
@@ -389,6 +389,7 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
     if template is None and target != running_target:
         template = template_path(target, exe)
     app = collect_app(appdir, name, out)
+    identity = None
     if make_msi:  # everything an MSI needs is checked before anything is written
         from gale import msi
 
@@ -406,7 +407,8 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
         host, library = load_template(template, target)
         if library is None:
             _, library = load_base(exe, offset, size)
-    info = assemble(out, host, library, app, sbom_out=sbom_out, identity_flags=identity_flags)
+    info = assemble(out, host, library, app, sbom_out=sbom_out, identity_flags=identity_flags,
+                    identity=identity)
     if make_msi:
         try:
             info.update(msi.build(out, identity, target, app[3]))

@@ -23,7 +23,7 @@ def service_root(name: str) -> str:
     """%ProgramData%\\<name>: the folder of service `name`."""
     import _gale  # Windows records it in the registry; a service's environment may differ
 
-    return os.path.join(_gale.program_data, name)
+    return os.path.join(_gale.program_data(), name)
 
 
 def use_service_root(root: str) -> None:

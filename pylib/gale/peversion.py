@@ -42,7 +42,12 @@ class Identity:
     copyright: str | None = None
     url: str | None = None
     icon: str | None = None  # a .ico or .png file
-    filename: str = "app.exe"  # OriginalFilename: the app's name, whatever OUT is
+
+    @property
+    def filename(self) -> str:
+        """OriginalFilename: the app's name, whatever OUT is, so that the
+        bytes do not depend on where they are written."""
+        return f"{self.name}.exe"
 
     @property
     def shown_name(self) -> str:
