@@ -26,7 +26,9 @@
     X(NO_SERVICE,      13, "gale service: there is no service of that name") \
     X(SERVICE_FAILED,  14, "gale service: the service failed to start or stop, or a call " \
                            "to the service manager failed (the message says which)") \
-    X(SERVICE_DELETED, 15, "gale service: the service is marked for deletion")
+    X(SERVICE_DELETED, 15, "gale service: the service is marked for deletion") \
+    X(EVENT_LOOP,      16, "the event loop's readiness machinery failed while serving " \
+                           "(the log says why); a service's recovery actions restart it")
 
 enum gale_exit {
 #define GALE_EXIT_ENUM(name, code, meaning) GALE_EXIT_##name = code,

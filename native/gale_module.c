@@ -3,7 +3,8 @@
  * The built-in module _gale (see gale_module.h): read-only data set at
  * start-up, what the host is built from (components.c), and the platform
  * services as functions (Windows: the console's stop handler and title,
- * console_win.c; the service, service_module_win.c). The service's pure
+ * console_win.c; the service, service_module_win.c; the event loop's
+ * readiness, readiness_win.c). The service's pure
  * helpers (launcher/service.c) are here on every platform, so `gale pack`
  * and the tests can use them anywhere.
  */
@@ -16,6 +17,7 @@
 #include "service.h"
 #ifdef _WIN32
 #include "console_win.h"
+#include "readiness_win.h"
 #include "service_module_win.h"
 #include "service_win.h"
 
@@ -81,6 +83,10 @@ static int gale_module_exec(PyObject *module)
         return -1;
     if (gale_components_add(module) < 0)
         return -1;
+#ifdef _WIN32
+    if (gale_readiness_add(module) < 0)
+        return -1;
+#endif
     if (PyModule_Add(module, "service_name", i->service_name != NULL
                          ? PyUnicode_FromString(i->service_name) : Py_NewRef(Py_None)) < 0 ||
         PyModule_AddStringConstant(module, "console", i->console == GALE_CONSOLE_OWNED ? "owned"

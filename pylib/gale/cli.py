@@ -44,6 +44,9 @@ def _add_app_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR", help="the app's data folder (GALE_DATA_DIR)")
     p.add_argument("--drain-timeout", type=float, metavar="SECONDS",
                    help="how long a stop waits for requests in flight (default 10)")
+    p.add_argument("--max-connections", type=int, metavar="N",
+                   help="open client connections to hold; past it new ones are closed at "
+                        "once (app = only; default: sized from the platform)")
     p.add_argument("--log-level", choices=config.LOG_LEVELS)
     p.add_argument("--open-browser", action="store_true", default=None,
                    help="open the app's URL in a browser once serving (default: only "
@@ -158,7 +161,8 @@ def _cli_values(args) -> dict:
     values = {}
     for key, attr in (("app", "app"), ("host", "host"), ("port", "port"),
                       ("tls.cert", "cert"), ("tls.key", "key"), ("data_dir", "data_dir"),
-                      ("drain_timeout", "drain_timeout"), ("log.level", "log_level"),
+                      ("drain_timeout", "drain_timeout"), ("max_connections", "max_connections"),
+                      ("log.level", "log_level"),
                       ("open_browser", "open_browser")):
         value = getattr(args, attr, None)
         if value is not None:
@@ -242,9 +246,10 @@ def cmd_serve(args, debug: bool) -> int:
 
 
 def _serve(cfg) -> int:
-    from gale import server
+    from gale import eventloop, server
 
     kind, obj, _ = _load(cfg)
+    eventloop.install()
     sys.argv[1:] = []  # the app sees no Gale arguments
     if kind == "app":
         return server.serve_app(cfg, obj, cfg.app)

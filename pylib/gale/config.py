@@ -56,6 +56,7 @@ KEYS = {
     "tls.cert": str,
     "tls.key": str,
     "drain_timeout": (int, float),
+    "max_connections": int,
     "data_dir": str,
     "log.level": str,
     "log.file": str,
@@ -117,6 +118,7 @@ class Config:
     tls_cert: str | None = None
     tls_key: str | None = None
     drain_timeout: float = DEFAULTS["drain_timeout"]
+    max_connections: int | None = None  # None: sized from the platform (eventloop.py)
     data_dir: str = ""
     log_level: str = DEFAULTS["log.level"]
     log_file: str | None = None
@@ -135,6 +137,15 @@ class Config:
         raise AssertionError("resolve() guarantees an entry point")
 
     @property
+    def connection_cap(self) -> int:
+        """max_connections, or the platform's default (eventloop.py)."""
+        if self.max_connections is not None:
+            return self.max_connections
+        from gale import eventloop
+
+        return eventloop.default_max_connections()
+
+    @property
     def tls(self) -> bool:
         return self.tls_cert is not None
 
@@ -148,6 +159,8 @@ class Config:
             rows.append(("tls.cert", self.tls_cert))
         if self.tls_key:
             rows.append(("tls.key", self.tls_key))
+        if kind == "app":
+            rows.append(("max_connections", self.connection_cap))
         rows += [("drain_timeout", self.drain_timeout), ("data_dir", self.data_dir),
                  ("log.level", self.log_level)]
         if self.log_file:
@@ -208,6 +221,8 @@ def _check_value(key: str, value, label: str):
         raise GaleError("CONFIG", f"{label}: 'host' must not be empty")
     if key == "port" and not 0 <= value <= 65535:
         raise GaleError("CONFIG", f"{label}: port {value} is outside 0-65535")
+    if key == "max_connections" and value < 1:
+        raise GaleError("CONFIG", f"{label}: max_connections must be 1 or more")
     if key == "drain_timeout" and not value >= 0:
         raise GaleError("CONFIG", f"{label}: drain_timeout must be 0 or more seconds")
     if key == "log.level" and value.lower() not in LOG_LEVELS:
@@ -405,6 +420,7 @@ def resolve(layers: list, default_name: str) -> Config:
         tls_cert=merged.get("tls.cert"),
         tls_key=merged.get("tls.key"),
         drain_timeout=float(merged["drain_timeout"]),
+        max_connections=merged.get("max_connections"),
         data_dir=os.path.abspath(data_dir),
         log_level=merged["log.level"],
         log_file=log_file,

@@ -146,10 +146,15 @@ class _TrackedDelegate(httputil.HTTPMessageDelegate):
 class DrainingHTTPServer(HTTPServer):
     """An HTTPServer that knows its requests in flight and can drain them."""
 
-    def initialize(self, *args, **kwargs) -> None:
+    def initialize(self, *args, limit=None, **kwargs) -> None:
         super().initialize(*args, **kwargs)
         self.tracker = InflightTracker()
         self.websockets = weakref.WeakSet()
+        self.limit = limit  # a connlimit.ConnectionLimit, or None
+
+    def handle_stream(self, stream, address) -> None:
+        if self.limit is None or self.limit.admit(stream):
+            super().handle_stream(stream, address)
 
     def start_request(self, server_conn, request_conn):
         flight = _Flight(self.tracker, self._detached)

@@ -216,9 +216,12 @@ async def _serve_application(cfg, obj, target: str) -> int:
         sockets = bind(cfg.host, cfg.port)
         try:
             app = await appload.make_application(obj, target)
+            from gale import eventloop
+            from gale.connlimit import ConnectionLimit
             from gale.drain import DrainingHTTPServer
 
-            server = DrainingHTTPServer(app, ssl_options=ssl_ctx)
+            limit = ConnectionLimit(cfg.connection_cap)
+            server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit)
         except BaseException:
             for sock in sockets:
                 sock.close()
@@ -226,6 +229,7 @@ async def _serve_application(cfg, obj, target: str) -> int:
         server.add_sockets(sockets)
         url = url_for(cfg.host, sockets[0].getsockname()[1], ssl_ctx is not None)
         log.info("Serving %s on %s", cfg.name, url)
+        log.info("holding up to %d connections (%s event loop)", limit.limit, eventloop.kind())
         _announce(cfg, f"{cfg.name} is serving on {url}", url)
         if cfg.open_browser:
             _open_browser(url)

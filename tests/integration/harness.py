@@ -27,6 +27,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -95,6 +96,13 @@ class Process:
     def wait(self, timeout=30.0) -> int:
         """Waits for the exit (and for the helpers that delivered stop
         events, which must have succeeded); returns the exit code."""
+        if getattr(self, "_following", None) is not None:
+            self.popen.wait(timeout)
+            self._following.join(timeout)
+            self.stdout += self.popen.stdout.read()
+            for stopper in self.stoppers:
+                assert stopper.wait(timeout) == 0, stopper.stderr
+            return self.popen.returncode
         out, err = self.popen.communicate(timeout=timeout)
         self.stdout += out
         self.stderr += err
@@ -114,12 +122,32 @@ class Process:
             self.wait(10)
             raise
 
+    def follow_stderr(self) -> None:
+        """Keeps reading stderr into self.stderr on a thread, so that a
+        chatty server never blocks on a full pipe while the test is busy."""
+        def follow() -> None:
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            fd = self.popen.stderr.fileno()
+            while chunk := os.read(fd, 65536):
+                self.stderr += decoder.decode(chunk)
+
+        self._following = threading.Thread(target=follow, daemon=True)
+        self._following.start()
+
     def wait_stderr(self, text, timeout=START_TIMEOUT):
         """Reads stderr (kept in self.stderr) until it contains text, or a
         match of the compiled pattern text; fails with the output."""
         def found():
             return text.search(self.stderr) if hasattr(text, "search") else text in self.stderr
 
+        if getattr(self, "_following", None) is not None:
+            deadline = time.monotonic() + timeout
+            while not found():
+                if not self._following.is_alive() or time.monotonic() > deadline:
+                    why = "exited" if not self._following.is_alive() else f"still running after {timeout}s"
+                    raise AssertionError(f"{why} without {text!r} on stderr:\n{self.stderr}")
+                time.sleep(0.05)
+            return found()
         fd = self.popen.stderr.fileno()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         deadline = time.monotonic() + timeout
