@@ -8,7 +8,7 @@
  * mio's selector and wepoll keep theirs:
  *
  *   modify(fd, mask)  records what the loop wants and queues the socket;
- *   wait(ms)          first (re)starts the polls of queued sockets, then
+ *   wait(ms, arm)     first (re)starts the polls of queued sockets, then
  *                     dequeues up to BATCH packets from the port. Packets
  *                     of this object's polls become (fd, mask) readiness;
  *                     every other packet is handed back untouched for the
@@ -302,16 +302,18 @@ error:
     return NULL;
 }
 
-static PyObject *readiness_wait(Readiness *self, PyObject *arg)
+static PyObject *readiness_wait(Readiness *self, PyObject *args)
 {
-    unsigned long ms = PyLong_AsUnsignedLong(arg);
+    unsigned long ms;
+    int arm = 1;
     HANDLE port = self->port;
     PyObject *completions = NULL, *ready = NULL;
     ULONG count = 0, i;
     DWORD error = 0;
     BOOL ok;
 
-    if (PyErr_Occurred() || check_open(self) < 0 || update(self) < 0)
+    if (!PyArg_ParseTuple(args, "k|p:wait", &ms, &arm) || check_open(self) < 0 ||
+        (arm && update(self) < 0))
         return NULL;
     if (self->fault_after >= 0 && self->fault_after-- == 0)
         port = INVALID_HANDLE_VALUE; /* the injected fault: a real failing call */
@@ -441,11 +443,14 @@ static void readiness_dealloc(Readiness *self)
 static PyMethodDef readiness_methods[] = {
     {"modify", (PyCFunction)readiness_modify, METH_VARARGS,
      "modify(fd, mask): wait for READ (1) and/or WRITE (2) on socket fd; 0 forgets it"},
-    {"wait", (PyCFunction)readiness_wait, METH_O,
-     "wait(ms) -> (completions, ready, more)\n--\n\n"
-     "Starts the polls modify() asked for, then waits up to ms milliseconds for\n"
-     "the port. completions: (err, transferred, key, address) of every packet\n"
-     "that is not a poll's; ready: (fd, mask) pairs; more: the batch was full."},
+    {"wait", (PyCFunction)readiness_wait, METH_VARARGS,
+     "wait(ms, arm=True) -> (completions, ready, more)\n--\n\n"
+     "Starts the polls modify() asked for (unless arm is false), then waits up\n"
+     "to ms milliseconds for the port. completions: (err, transferred, key,\n"
+     "address) of every packet that is not a poll's; ready: (fd, mask) pairs;\n"
+     "more: the batch was full. Only the first wait of a loop iteration may\n"
+     "arm: a socket re-armed before its callbacks have run would report the\n"
+     "same readiness again, and a loop draining a full port would never end."},
     {"cancel_all", (PyCFunction)readiness_cancel_all, METH_NOARGS,
      "cancel_all(): forget every socket; wait() until pending is 0 collects the polls"},
     {"close", (PyCFunction)readiness_close, METH_NOARGS, "close(): close the AFD handle"},

@@ -94,9 +94,11 @@ class Proactor(windows_events.IocpProactor):
             ms = math.ceil(timeout * 1e3)  # at least `timeout`, as IocpProactor
             if ms >= _winapi.INFINITE:
                 raise ValueError("timeout too big")
+        arm = True  # once per loop iteration: see _gale.Readiness.wait
         try:
             while True:
-                completions, ready, more = self.readiness.wait(ms)
+                completions, ready, more = self.readiness.wait(ms, arm)
+                arm = False
                 if ready:
                     self.on_ready(ready)
                 for _err, transferred, key, address in completions:
@@ -123,7 +125,7 @@ class Proactor(windows_events.IocpProactor):
                 readiness.cancel_all()
                 deadline = time.monotonic() + CLOSE_WAIT
                 while readiness.pending and time.monotonic() < deadline:
-                    completions, _, _ = readiness.wait(100)
+                    completions, _, _ = readiness.wait(100, False)
                     for _err, transferred, key, address in completions:
                         self._complete(transferred, key, address)
             except OSError:
