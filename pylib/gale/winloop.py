@@ -57,6 +57,7 @@ class Proactor(windows_events.IocpProactor):
     def __init__(self):
         super().__init__()
         self.readiness = _gale.Readiness(self._iocp)
+        self._readiness_key = id(self.readiness)  # the key of its packets (its address)
         self.on_ready = None  # the loop's dispatcher: called with [(fd, mask), ...]
         self._failure = None
         after = eventloop.fault_after()
@@ -68,8 +69,9 @@ class Proactor(windows_events.IocpProactor):
         try:
             fut, ov, obj, callback = self._cache.pop(address)
         except KeyError:
-            # Not ours: key is 0, or a pipe handle that must not leak.
-            if key not in (0, _overlapped.INVALID_HANDLE_VALUE):
+            # Not ours: key is 0, a late poll packet, or a pipe handle that
+            # must not leak.
+            if key not in (0, _overlapped.INVALID_HANDLE_VALUE, self._readiness_key):
                 _winapi.CloseHandle(key)
             return
         if obj in self._stopped_serving:
@@ -85,7 +87,7 @@ class Proactor(windows_events.IocpProactor):
 
     def _poll(self, timeout=None):
         if self._failure is not None or self.readiness is None:
-            return super()._poll(timeout)  # overlapped operations only
+            return self._poll_overlapped(timeout)
         if timeout is None:
             ms = _winapi.INFINITE
         elif timeout < 0:
@@ -112,6 +114,19 @@ class Proactor(windows_events.IocpProactor):
                 f" (Windows error {exc.winerror})")
             eventloop.log_failure(self._failure)
             raise self._failure from exc
+        for ov in self._unregistered:
+            self._cache.pop(ov.address, None)
+        self._unregistered.clear()
+
+    def _poll_overlapped(self, timeout) -> None:
+        """After a failure or close: finish overlapped operations only (not
+        IocpProactor._poll, which would close a poll packet's key as if it
+        were a pipe handle)."""
+        ms = _winapi.INFINITE if timeout is None else math.ceil(timeout * 1e3)
+        while (status := _overlapped.GetQueuedCompletionStatus(self._iocp, ms)) is not None:
+            ms = 0
+            _err, transferred, key, address = status
+            self._complete(transferred, key, address)
         for ov in self._unregistered:
             self._cache.pop(ov.address, None)
         self._unregistered.clear()
