@@ -414,12 +414,6 @@ static PyObject *readiness_get_pending(Readiness *self, void *closure)
     return PyLong_FromSsize_t(self->pending);
 }
 
-static PyObject *readiness_get_count(Readiness *self, void *closure)
-{
-    (void)closure;
-    return PyLong_FromSsize_t(PyDict_GET_SIZE(self->states));
-}
-
 static void readiness_dealloc(Readiness *self)
 {
     PyTypeObject *type = Py_TYPE(self);
@@ -461,7 +455,6 @@ static PyMethodDef readiness_methods[] = {
 
 static PyGetSetDef readiness_getset[] = {
     {"pending", (getter)readiness_get_pending, NULL, "polls in flight", NULL},
-    {"count", (getter)readiness_get_count, NULL, "sockets registered", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

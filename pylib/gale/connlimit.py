@@ -26,12 +26,11 @@ STATS_DELAY = 0.2
 class ConnectionLimit:
     """Counts open connections and closes those past `limit`."""
 
-    def __init__(self, limit: int, clock=time.monotonic):
+    def __init__(self, limit: int):
         self.limit = limit
         self.open = 0
         self.peak = 0
         self.shed = 0
-        self._clock = clock
         self._last_warning = None
         self._unreported = 0  # closed since the last warning
         self._stats = os.environ.get(STATS_ENV) == "1"
@@ -61,7 +60,7 @@ class ConnectionLimit:
         return True
 
     def _warn(self) -> None:
-        now = self._clock()
+        now = time.monotonic()
         if self._last_warning is not None and now - self._last_warning < WARN_INTERVAL:
             return
         self._last_warning = now

@@ -79,16 +79,17 @@ def fault_after():
 
 
 def _fd_limits():
-    """(soft, the soft limit Gale runs with) of RLIMIT_NOFILE, or None (not POSIX)."""
+    """(the soft RLIMIT_NOFILE now, the one Gale runs with: the hard limit),
+    or None where there is no such limit. An unlimited one counts as 1 M."""
     try:
         import resource
     except ImportError:
         return None
+    unlimited = resource.RLIM_INFINITY
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard
-    if hard == resource.RLIM_INFINITY:
-        target = soft if soft != resource.RLIM_INFINITY else 1 << 20
-    return soft, max(soft, target) if soft != resource.RLIM_INFINITY else target
+    if soft == unlimited:
+        return 1 << 20, 1 << 20
+    return soft, max(soft, hard if hard != unlimited else 1 << 20)
 
 
 def raise_fd_limit() -> None:

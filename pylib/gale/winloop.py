@@ -26,6 +26,7 @@ shutdown that follows can run. docs/windows-event-loop.md has the details.
 import math
 import time
 from asyncio import events, proactor_events, windows_events
+from selectors import _fileobj_to_fd
 
 import _gale
 import _overlapped
@@ -36,19 +37,6 @@ from gale import eventloop
 READ, WRITE = 1, 2
 # How long closing the loop waits for cancelled polls to come back.
 CLOSE_WAIT = 5.0
-
-
-def _fileno(fileobj) -> int:
-    if isinstance(fileobj, int):
-        fd = fileobj
-    else:
-        try:
-            fd = int(fileobj.fileno())
-        except (AttributeError, TypeError, ValueError):
-            raise ValueError(f"Invalid file object: {fileobj!r}") from None
-    if fd < 0:
-        raise ValueError(f"Invalid file descriptor: {fd}")
-    return fd
 
 
 class Proactor(windows_events.IocpProactor):
@@ -63,6 +51,27 @@ class Proactor(windows_events.IocpProactor):
         after = eventloop.fault_after()
         if after is not None:
             self.readiness.inject_fault(after)
+
+    @staticmethod
+    def _ms(timeout) -> int:
+        """A wait's milliseconds: at least `timeout`, as IocpProactor rounds."""
+        if timeout is None:
+            return _winapi.INFINITE
+        if timeout < 0:
+            raise ValueError("negative timeout")
+        ms = math.ceil(timeout * 1e3)
+        if ms >= _winapi.INFINITE:
+            raise ValueError("timeout too big")
+        return ms
+
+    def _finish(self, completions) -> None:
+        for _err, transferred, key, address in completions:
+            self._complete(transferred, key, address)
+
+    def _forget_unregistered(self) -> None:
+        for ov in self._unregistered:
+            self._cache.pop(ov.address, None)
+        self._unregistered.clear()
 
     def _complete(self, transferred, key, address) -> None:
         """One packet of an overlapped operation, as IocpProactor finishes it."""
@@ -86,16 +95,9 @@ class Proactor(windows_events.IocpProactor):
             self._results.append(fut)
 
     def _poll(self, timeout=None):
+        ms = self._ms(timeout)
         if self._failure is not None or self.readiness is None:
-            return self._poll_overlapped(timeout)
-        if timeout is None:
-            ms = _winapi.INFINITE
-        elif timeout < 0:
-            raise ValueError("negative timeout")
-        else:
-            ms = math.ceil(timeout * 1e3)  # at least `timeout`, as IocpProactor
-            if ms >= _winapi.INFINITE:
-                raise ValueError("timeout too big")
+            return self._poll_overlapped(ms)
         arm = True  # once per loop iteration: see _gale.Readiness.wait
         try:
             while True:
@@ -103,8 +105,7 @@ class Proactor(windows_events.IocpProactor):
                 arm = False
                 if ready:
                     self.on_ready(ready)
-                for _err, transferred, key, address in completions:
-                    self._complete(transferred, key, address)
+                self._finish(completions)
                 if not more:
                     break
                 ms = 0
@@ -114,22 +115,16 @@ class Proactor(windows_events.IocpProactor):
                 f" (Windows error {exc.winerror})")
             eventloop.log_failure(self._failure)
             raise self._failure from exc
-        for ov in self._unregistered:
-            self._cache.pop(ov.address, None)
-        self._unregistered.clear()
+        self._forget_unregistered()
 
-    def _poll_overlapped(self, timeout) -> None:
+    def _poll_overlapped(self, ms: int) -> None:
         """After a failure or close: finish overlapped operations only (not
         IocpProactor._poll, which would close a poll packet's key as if it
         were a pipe handle)."""
-        ms = _winapi.INFINITE if timeout is None else math.ceil(timeout * 1e3)
         while (status := _overlapped.GetQueuedCompletionStatus(self._iocp, ms)) is not None:
             ms = 0
-            _err, transferred, key, address = status
-            self._complete(transferred, key, address)
-        for ov in self._unregistered:
-            self._cache.pop(ov.address, None)
-        self._unregistered.clear()
+            self._finish([status])
+        self._forget_unregistered()
 
     def close(self):
         if self._iocp is None:
@@ -140,9 +135,7 @@ class Proactor(windows_events.IocpProactor):
                 readiness.cancel_all()
                 deadline = time.monotonic() + CLOSE_WAIT
                 while readiness.pending and time.monotonic() < deadline:
-                    completions, _, _ = readiness.wait(100, False)
-                    for _err, transferred, key, address in completions:
-                        self._complete(transferred, key, address)
+                    self._finish(readiness.wait(100, False)[0])
             except OSError:
                 pass  # already reported; what is left stays allocated
             finally:
@@ -193,7 +186,7 @@ class EventLoop(proactor_events.BaseProactorEventLoop):
     def _set(self, fileobj, slot: int, handle) -> bool:
         """Puts `handle` (or None) in fd's reader or writer slot; True if
         one was there."""
-        fd = _fileno(fileobj)
+        fd = _fileobj_to_fd(fileobj)
         pair = self._io.get(fd)
         if pair is None:
             if handle is None:
