@@ -402,8 +402,9 @@ def test_windows_python_and_tornado_loop(win, tmp_path):
     assert out.stdout.split() == {"win-x64": ["win32", "win-amd64", "3.13"],
                                   "win-arm64": ["win32", "win-arm64", "3.13-arm64"]}[win.target]
 
-    # A served app runs as stock Tornado does on Windows: asyncio's Proactor
-    # loop, with Tornado's selector thread for the add_reader family.
+    # A served app runs on Gale's loop (gale/winloop.py): the Proactor with
+    # add_reader on its own completion port, which Tornado uses directly,
+    # with no selector thread.
     app = tmp_path / "loops"
     app.mkdir()
     (app / "loops.py").write_text(LOOP_APP)
@@ -412,5 +413,5 @@ def test_windows_python_and_tornado_loop(win, tmp_path):
     packed = win.run("pack", str(app), "-o", exe)
     assert packed.returncode == 0, packed.stderr
     proc = win.serve(exe=exe)
-    assert get(proc.url + "/") == (200, b"ProactorEventLoop AddThreadSelectorEventLoop")
+    assert get(proc.url + "/") == (200, b"EventLoop EventLoop")
     assert proc.stop() == 0, proc.stderr
