@@ -2,7 +2,8 @@
 """Runs one of CPython's own test modules (Lib/test/<module> of the pinned
 source) inside the executable under test, with the embedded interpreter:
 test_ctypes_suite.py and test_compression_suites.py use it. `run_suite`
-copies the module with the `test` package's support code beside it, runs
+copies the module (test_asyncio_suite.py picks its tests through a module
+of its own) with the `test` package's support code beside it, runs
 it through unittest inside the host and returns the outcome."""
 
 import json
@@ -55,15 +56,21 @@ def copy_tests(build_python, dest, name, data=()):
         shutil.copyfile(lib / f"{name}.py", dest / "test" / f"{name}.py")
 
 
-def run_suite(host, build_python, tmp_path, name, left_out=(), data=(), timeout=900) -> dict:
+def run_suite(host, build_python, tmp_path, name, left_out=(), data=(), timeout=900,
+              entry=None) -> dict:
     """{"ran", "skipped", "failed": [test ids], "details": {id: last line}}
     of CPython's test.`name` run inside `host`, without `left_out`
-    (`data`: as for copy_tests)."""
+    (`data`: as for copy_tests). `entry`, a module of ours, is copied beside
+    the `test` package and run instead: it picks tests from test.`name`."""
     lib = tmp_path / f"lib-{name}"
     copy_tests(build_python, lib, name, data)
+    module = f"test.{name}"
+    if entry is not None:
+        module = entry.stem
+        shutil.copyfile(entry, lib / entry.name)
     runner = tmp_path / "run_suite.py"
     runner.write_text(RUNNER)
-    out = host.run("python", host.path(runner), host.path(lib), f"test.{name}", *left_out,
+    out = host.run("python", host.path(runner), host.path(lib), module, *left_out,
                    timeout=timeout)
     assert out.returncode == 0, out.stderr[-3000:]
     line = next(l for l in out.stdout.splitlines() if l.startswith("GALE-SUITE "))

@@ -72,8 +72,18 @@ ARM64_MODULES = ["tornado.test.httpserver_test", "tornado.test.web_test",
 # fails (docs/tornado-suite.md).
 WINE_ASYNC_TEST_TIMEOUT = {"win-x64": 30, "win-arm64": 60}
 
+# The suite runs on the loop Gale serves with: eventloop.install() as in
+# `gale serve` (on Windows gale.winloop.EventLoop, readiness on the
+# Proactor's completion port, and no selector thread). The runner prints
+# which loop a new asyncio loop is, and the test checks it.
+LOOP = {True: "iocp-afd EventLoop", False: "selector _UnixSelectorEventLoop"}
 RUNNER = """\
-import importlib, sys, unittest
+import asyncio, importlib, sys, unittest
+from gale import eventloop
+kind = eventloop.install()
+loop = asyncio.new_event_loop()
+print("GALE-LOOP", kind, type(loop).__name__, flush=True)
+loop.close()
 skips = {skips!r}
 for test_id, reason in skips.items():
     module, cls, name = test_id.rsplit(".", 2)
@@ -121,6 +131,7 @@ def test_tornado_suite_passes_inside_host(make_host, target, tornado_tests_exe, 
     for test, reason in skipped:
         print(f"  skipped {test}: {reason}")
     assert out.returncode == 0, tail
+    assert re.search(r"^GALE-LOOP (\S+ \S+)$", out.stdout, re.M).group(1) == LOOP[host.windows]
     # Every listed skip that belongs to a module that ran was reached.
     expected = {t for t in skips if t.rsplit(".", 2)[0] in run}
     assert expected <= {test for test, _ in skipped}, (expected, skipped)
