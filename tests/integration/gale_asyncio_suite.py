@@ -5,7 +5,7 @@ Proactor loop, pointed at gale.winloop.EventLoop, the loop Gale serves
 with. Each class here is the stock Proactor class with only its loop
 changed, so the same tests run against Gale's loop.
 
-Gale's loop has add_reader/add_writer, which the Proactor lacks: the five
+Gale's loop has add_reader/add_writer, which the Proactor lacks: the three
 tests test_events skips for that reason run here. asyncio.new_event_loop()
 gives Gale's loop too (the policy gale serve installs), for the stream
 tests that make their loop that way.
@@ -34,10 +34,12 @@ class EventLoopTests(test_events.ProactorEventLoopTests):
 
     # Skipped by the stock class: "IocpEventLoop does not have add_reader()".
     test_reader_callback = test_events.EventLoopTestsMixin.test_reader_callback
-    test_reader_callback_cancel = test_events.EventLoopTestsMixin.test_reader_callback_cancel
     test_writer_callback = test_events.EventLoopTestsMixin.test_writer_callback
-    test_writer_callback_cancel = test_events.EventLoopTestsMixin.test_writer_callback_cancel
     test_remove_fds_after_closing = test_events.EventLoopTestsMixin.test_remove_fds_after_closing
+    # Skip stubs of the stock class with no test behind them in the mixin:
+    # not collected here.
+    test_reader_callback_cancel = None
+    test_writer_callback_cancel = None
 
 
 class SockTests(test_sock_lowlevel.ProactorEventLoopTests):

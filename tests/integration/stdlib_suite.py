@@ -11,7 +11,7 @@ import shutil
 
 # Runs inside the executable: argv[1] is the folder holding the copied
 # `test` package, argv[2] the module, the other arguments name test
-# modules or classes to leave out. Prints one JSON line with the outcome.
+# modules, classes or single tests to leave out. Prints one JSON line with the outcome.
 RUNNER = r"""
 import json, sys, unittest
 sys.path.insert(0, sys.argv[1])
@@ -23,7 +23,7 @@ def tests(suite):
     for test in suite:
         if isinstance(test, unittest.TestSuite):
             yield from tests(test)
-        elif not test.id().startswith(left_out):
+        elif not (test.id() + ".").startswith(left_out):
             yield test
 
 
@@ -42,13 +42,13 @@ print("GALE-SUITE " + json.dumps({
 def copy_tests(build_python, dest, name, data=()):
     """The `test` package's __init__, support and `name` (a module or a
     package) from the build's CPython source, into dest/test, with the
-    files of Lib/test that the glob patterns `data` match."""
+    files and folders of Lib/test that the glob patterns `data` match."""
     lib = build_python.parent / "Lib" / "test"
     (dest / "test").mkdir(parents=True)
     shutil.copyfile(lib / "__init__.py", dest / "test" / "__init__.py")
     for pattern in data:
         for path in sorted(lib.glob(pattern)):
-            shutil.copyfile(path, dest / "test" / path.name)
+            (shutil.copytree if path.is_dir() else shutil.copyfile)(path, dest / "test" / path.name)
     shutil.copytree(lib / "support", dest / "test" / "support")
     if (lib / name).is_dir():
         shutil.copytree(lib / name, dest / "test" / name)

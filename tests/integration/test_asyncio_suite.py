@@ -20,27 +20,60 @@ from stdlib_suite import run_suite
 
 ENTRY = pathlib.Path(__file__).with_name("gale_asyncio_suite.py")
 
-# Failures, and why, on both Windows targets.
-EXPECTED_WINDOWS = {}
+# Failures, and why, on both Windows targets. The first three are tests the
+# stock classes skip on a ProactorEventLoop: Gale's loop has the Proactor's
+# socket operations and transports, but is not a ProactorEventLoop (so that
+# Tornado uses its add_reader), so the checks run. Each of the others fails
+# in the same way with asyncio's own ProactorEventLoop under Wine (checked
+# by running the stock class's test inside the same host).
+SUITE = "gale_asyncio_suite"
+PROACTOR_SKIPS = ("skipped by the stock class on a ProactorEventLoop ('Not relevant to "
+                  "ProactorEventLoop'): it tests the selector loop's {}, and Gale's loop "
+                  "has the Proactor's overlapped one")
+EXPECTED_WINDOWS = {
+    f"{SUITE}.SockTests.test_sock_accept_racing": PROACTOR_SKIPS.format("sock_accept"),
+    f"{SUITE}.SockTests.test_sendto_blocking": PROACTOR_SKIPS.format("sock_sendto"),
+    f"{SUITE}.SendfileTests.test_sendfile_close_peer_in_the_middle_of_receiving":
+        "checks file.tell() after a sendfile cut short, except on a ProactorEventLoop: "
+        "its socket transports send with TransmitFile, which does not move the "
+        "file position, and Gale's loop has the same transports",
+    f"{SUITE}.StartTLSTests.test_start_tls_client_corrupted_ssl":
+        "Wine: the corrupted TLS record arrives as a clean EOF, so no SSLError is "
+        "raised; the stock ProactorStartTLSTests fails the same way under Wine",
+    f"{SUITE}.SubprocessTests.test_kill_issue43884":
+        "Wine: send_signal(CTRL_BREAK_EVENT) to the shell's new process group fails "
+        "with WinError 12 (invalid access); the stock SubprocessProactorTests fails "
+        "the same way under Wine",
+    f"{SUITE}.StreamTests.test_open_connection_happy_eyeball_refcycles":
+        "a refused connect's exception stays referenced by the Proactor's "
+        "_OverlappedFuture for the refused ConnectEx; the stock StreamTests on "
+        "asyncio's ProactorEventLoop fails the same way under Wine",
+}
 
-# Test classes not run on a target, and why.
+# Tests not run, and why (on every Windows target unless a target is named).
+HANGS = ("hangs under Wine with asyncio's own ProactorEventLoop as well: a UDP "
+         "receive after a send to a closed port (cpython#91227) never completes")
+LEFT_OUT_WINDOWS = {
+    f"{SUITE}.SockTests.test_datagram_send_to_non_listening_address_recvfrom": HANGS,
+    f"{SUITE}.SockTests.test_datagram_send_to_non_listening_address_recvfrom_into": HANGS,
+}
 LEFT_OUT = {}
 
 
 def test_cpython_asyncio_suite_on_gale_loop(host, build_python, tmp_path):
     if not host.windows:
         pytest.skip("the Windows loop (Linux serves on asyncio's own selector loop)")
-    left_out = LEFT_OUT.get(host.target, {})
+    left_out = {**LEFT_OUT_WINDOWS, **LEFT_OUT.get(host.target, {})}
     for name in sorted(left_out):
         print(f"left out: {name}: {left_out[name]}")
     result = run_suite(host, build_python, tmp_path, "test_asyncio", left_out,
-                       entry=ENTRY, timeout=1800)
+                       data=("certdata",), entry=ENTRY, timeout=1800)
     expected = {name: why for name, why in EXPECTED_WINDOWS.items()
                 if not name.startswith(tuple(m + "." for m in left_out))}
     for name in sorted(expected):
         print(f"expected to fail: {name}: {expected[name]}")
     print(f"ran {result['ran']}, skipped {result['skipped']}, failed {len(result['failed'])}")
-    assert result["ran"] >= 300, result
+    assert result["ran"] >= 200, result
     unexpected = {t: result["details"][t] for t in result["failed"] if t not in expected}
     assert not unexpected, unexpected
     assert sorted(expected) == result["failed"], "listed failures that now pass"
