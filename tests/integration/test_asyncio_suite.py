@@ -38,8 +38,8 @@ EXPECTED_WINDOWS = {
         "its socket transports send with TransmitFile, which does not move the "
         "file position, and Gale's loop has the same transports",
     f"{SUITE}.StartTLSTests.test_start_tls_client_corrupted_ssl":
-        "Wine: the corrupted TLS record arrives as a clean EOF, so no SSLError is "
-        "raised; the stock ProactorStartTLSTests fails the same way under Wine",
+        "Wine: the client's read after the server corrupts the TLS stream raises "
+        "no SSLError; the stock ProactorStartTLSTests fails the same way under Wine",
     f"{SUITE}.SubprocessTests.test_kill_issue43884":
         "Wine: send_signal(CTRL_BREAK_EVENT) to the shell's new process group fails "
         "with WinError 12 (invalid access); the stock SubprocessProactorTests fails "
@@ -59,6 +59,14 @@ LEFT_OUT_WINDOWS = {
 }
 LEFT_OUT = {}
 
+# Listed failures that sometimes pass on a target: they may fail there, and
+# need not. Everywhere else they must fail.
+RACY = {
+    "win-arm64": {f"{SUITE}.StartTLSTests.test_start_tls_client_corrupted_ssl":
+                  "under arm64 Wine 10 through qemu the SSLError is sometimes raised "
+                  "(passed in 1 of 4 runs here, 2026-12-02)"},
+}
+
 
 def test_cpython_asyncio_suite_on_gale_loop(host, build_python, tmp_path):
     if not host.windows:
@@ -70,10 +78,13 @@ def test_cpython_asyncio_suite_on_gale_loop(host, build_python, tmp_path):
                        data=("certdata",), entry=ENTRY, timeout=1800)
     expected = {name: why for name, why in EXPECTED_WINDOWS.items()
                 if not name.startswith(tuple(m + "." for m in left_out))}
+    racy = RACY.get(host.target, {})
     for name in sorted(expected):
-        print(f"expected to fail: {name}: {expected[name]}")
+        print(f"expected to fail: {name}: {expected[name]}"
+              + (f" (may pass here: {racy[name]})" if name in racy else ""))
     print(f"ran {result['ran']}, skipped {result['skipped']}, failed {len(result['failed'])}")
     assert result["ran"] >= 200, result
     unexpected = {t: result["details"][t] for t in result["failed"] if t not in expected}
     assert not unexpected, unexpected
-    assert sorted(expected) == result["failed"], "listed failures that now pass"
+    must_fail = sorted(set(expected) - set(racy))
+    assert sorted(set(result["failed"]) - set(racy)) == must_fail, "listed failures that now pass"
