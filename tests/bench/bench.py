@@ -270,6 +270,15 @@ def print_table(res, sides, args):
         rows.append(("websocket_mask / memcpy", "x", "higher",
                      {k: m[k]["mask_vs_memcpy"] for k in sides}))
 
+    print_rows(rows, sides)
+    if "mask" in res:
+        for s in sides:
+            print(f"  {s}: tornado.speedups = {res['mask'][s]['impl']}")
+
+
+def print_rows(rows, sides):
+    """The table: rows of (label, unit, which is better, {side: value}); a
+    value may be a string (a side that could not be measured: no ratio)."""
     width = max(len(r[0]) for r in rows) + 2
     head = f"{'benchmark':<{width}}{'unit':>6}" + "".join(f"{s:>12}" for s in sides)
     if len(sides) == 2:
@@ -279,14 +288,17 @@ def print_table(res, sides, args):
     for label, unit, better, vals in rows:
         line = f"{label:<{width}}{unit:>6}" + "".join(f"{fmt(vals[s]):>12}" for s in sides)
         if len(sides) == 2:
-            line += f"{vals['gale'] / vals['stock']:>12.2f}  {better}"
+            numbers = all(not isinstance(vals[s], str) for s in sides)
+            line += f"{vals['gale'] / vals['stock']:>12.2f}" if numbers else f"{'-':>12}"
+            line += f"  {better}"
         print(line)
-    if "mask" in res:
-        for s in sides:
-            print(f"  {s}: tornado.speedups = {res['mask'][s]['impl']}")
 
 
 def fmt(v):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return f"{v:,}"
     return f"{v:,.0f}" if v >= 1000 else f"{v:.2f}" if v < 100 else f"{v:.1f}"
 
 
