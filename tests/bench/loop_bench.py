@@ -50,7 +50,7 @@ LOOPS = {"gale": {}, "stock": {"GALE_DEBUG_EVENT_LOOP": "selector-thread"}}
 # (CTRL_C_EVENT) stops them.
 PLAIN = {"GALE_DEBUG": "0"}
 NO_CAP = ["--max-connections", "1000000"]
-HELD_MAX = {"linux-x86_64": 18000, "win-x64": 15000, "win-arm64": 5000}
+HELD_MAX = {"linux-x86_64": 18000, "win-x64": 15000, "win-arm64": 15000}
 
 
 class Server:
