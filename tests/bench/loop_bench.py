@@ -223,6 +223,28 @@ def make_host(target, exe, workdir, args):
                              args.arm64_root, [workdir, ROOT])
 
 
+def warn_strays(root, wait=90):
+    """Names Wine processes still running in the arm64 root once the runs
+    are over (seen after this benchmark: services.exe and winedevice.exe
+    outliving their wineserver); they are left for the user to end."""
+    root = os.path.realpath(root)
+    deadline = time.monotonic() + wait
+    while True:
+        strays = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{pid}/root") == root:
+                    strays.append(pid)
+            except OSError:
+                pass
+        if not strays or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    if strays:
+        log(f"Wine processes still run in {root}: pids {' '.join(strays)}; "
+            f"end them (kill PID) before the next run")
+
+
 def pack(target, workdir) -> str:
     packer = os.path.join(ROOT, "dist", "linux-x86_64", "gale")
     out = os.path.join(workdir, "hellobench")
@@ -314,6 +336,8 @@ def main():
         if args.target == "win-x64":
             subprocess.run([harness.WineHost.WINESERVER, "-k"],
                            env={**os.environ, **harness.wine_env(host.prefix)}, timeout=60)
+        elif args.target == "win-arm64":
+            warn_strays(args.arm64_root)
     print_table(res, sides, args)
     if args.json:
         with open(args.json, "w") as f:
