@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -64,16 +63,12 @@ class Server:
         self.proc = host.spawn("serve", "--port", str(self.port), *NO_CAP, exe=exe,
                                env={**PLAIN, **LOOPS[side]})
         self.logfile = os.path.join(workdir, f"{side}-{self.port}.log")
-        self.tail = b""
-        sink = open(self.logfile, "ab")
-        lock = threading.Lock()
+        self.sink = sink = open(self.logfile, "ab")
 
         def drain(pipe):
             fd = pipe.fileno()
             while chunk := os.read(fd, 65536):
-                with lock:
-                    sink.write(chunk)
-                    self.tail = (self.tail + chunk)[-4000:]
+                sink.write(chunk)
 
         self.threads = [threading.Thread(target=drain, args=(p,), daemon=True)
                         for p in (self.proc.popen.stdout, self.proc.popen.stderr)]
@@ -86,15 +81,11 @@ class Server:
                 raise RuntimeError(f"{side} server did not serve; see {self.logfile}")
             time.sleep(0.1)
 
-    def answers(self, timeout=2.0) -> bool:
+    def answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=timeout) as r:
-                return r.status == 200
+            return harness.get(f"http://127.0.0.1:{self.port}/")[0] == 200
         except OSError:
             return False
-
-    def exited(self):
-        return self.proc.popen.poll()
 
     def stop(self):
         if self.proc.popen.poll() is None:
@@ -107,13 +98,7 @@ class Server:
                 self.proc.popen.wait()
         for t in self.threads:
             t.join(10)
-
-
-def timed_get(port) -> float:
-    start = time.monotonic()
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:
-        assert r.status == 200
-    return time.monotonic() - start
+        self.sink.close()
 
 
 def bench_wrk(host, exe, sides, args, workdir):
@@ -164,7 +149,7 @@ async def ws_levels(srv, levels, samples) -> dict:
 
 def describe_failure(srv, held, exc) -> str:
     time.sleep(1)
-    code = srv.exited()
+    code = srv.proc.popen.poll()
     why = f"server exited with {code}" if code is not None else f"{type(exc).__name__}"
     return f"{why} with about {held} open"
 
@@ -183,7 +168,8 @@ async def most_held(srv, bound, seconds) -> dict:
                     srv.port, min(wsclient.BATCH, bound - len(conns))), 120)
                 await asyncio.wait_for(wsclient.echo_all(batch), 120)
                 conns += batch
-                took = await loop.run_in_executor(None, timed_get, srv.port)
+                took = await loop.run_in_executor(None, harness.timed_get,
+                                                  f"http://127.0.0.1:{srv.port}/")
             except (OSError, AssertionError, asyncio.IncompleteReadError,
                     asyncio.TimeoutError) as exc:
                 return {"held": len(conns), "stopped": describe_failure(srv, len(conns), exc)}
@@ -307,7 +293,7 @@ def main():
     sys.stdout.reconfigure(line_buffering=True)
     wanted = args.only or ["wrk", "ws", "held"]
     sides = ("gale", "stock") if args.target.startswith("win") else ("gale",)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     args.held_max = min(args.held_max, hard - 200)
 
@@ -318,8 +304,9 @@ def main():
     warm = host.run("--version", timeout=600)  # makes the Wine prefix
     if warm.returncode != 0:
         sys.exit(f"bench: {exe} --version failed: {warm.stderr.strip()}")
-    print(f"target {args.target}: {exe} ({warm.stdout.splitlines()[0] if warm.stdout else '?'}), {os.cpu_count()} CPUs; "
-          f"sides: " + ", ".join(f"{s} {LOOPS[s] or 'default'}" for s in sides))
+    version = warm.stdout.splitlines()[0] if warm.stdout else "?"
+    print(f"target {args.target}: {exe} ({version}), {os.cpu_count()} CPUs; sides: "
+          + ", ".join(f"{s} {LOOPS[s] or 'default'}" for s in sides))
     res = {}
     try:
         if "wrk" in wanted:

@@ -28,9 +28,13 @@ def tearDownModule():
     asyncio.set_event_loop_policy(None)
 
 
+def gale_loop(self):
+    """The stock classes' loop factory (create_event_loop or new_loop)."""
+    return winloop.EventLoop()
+
+
 class EventLoopTests(test_events.ProactorEventLoopTests):
-    def create_event_loop(self):
-        return winloop.EventLoop()
+    create_event_loop = gale_loop
 
     # Skipped by the stock class: "IocpEventLoop does not have add_reader()".
     test_reader_callback = test_events.EventLoopTestsMixin.test_reader_callback
@@ -43,35 +47,30 @@ class EventLoopTests(test_events.ProactorEventLoopTests):
 
 
 class SockTests(test_sock_lowlevel.ProactorEventLoopTests):
-    def create_event_loop(self):
-        return winloop.EventLoop()
+    create_event_loop = gale_loop
 
 
 class SendfileTests(test_sendfile.ProactorEventLoopTests):
-    def create_event_loop(self):
-        return winloop.EventLoop()
+    create_event_loop = gale_loop
 
 
 class StartServerTests(test_server.ProactorStartServerTests):
-    def new_loop(self):
-        return winloop.EventLoop()
+    new_loop = gale_loop
 
 
 class BufferedProtocolTests(test_buffered_proto.BufferedProtocolProactorTests):
-    def new_loop(self):
-        return winloop.EventLoop()
+    new_loop = gale_loop
 
 
 class StartTLSTests(test_sslproto.ProactorStartTLSTests):
-    def new_loop(self):
-        return winloop.EventLoop()
+    new_loop = gale_loop
 
 
 class SubprocessTests(test_subprocess.SubprocessProactorTests):
     def setUp(self):
         super().setUp()
         self.loop.close()  # the stock class's ProactorEventLoop
-        self.loop = winloop.EventLoop()
+        self.loop = gale_loop(self)
         self.set_event_loop(self.loop)
 
 

@@ -47,6 +47,14 @@ def get(url, **kw):
         return r.status, r.read()
 
 
+def timed_get(url: str) -> float:
+    """Seconds a GET of url takes; fails unless it answers 200."""
+    start = time.monotonic()
+    status, _ = get(url)
+    assert status == 200, status
+    return time.monotonic() - start
+
+
 _exit_codes = {}  # exe -> its table: one run per session (a run under qemu costs seconds)
 
 

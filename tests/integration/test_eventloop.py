@@ -12,7 +12,7 @@ import resource
 import time
 import urllib.request
 
-from harness import exit_codes, free_port, get
+from harness import exit_codes, free_port, timed_get
 from wsclient import close_all, echo_all, ws_echo, ws_open, ws_open_batches
 
 # Concurrent WebSockets per target: Wine's single-threaded wineserver and
@@ -27,13 +27,6 @@ def raise_own_fd_limit(need: int) -> None:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     assert hard >= need + 100, f"the test needs {need} sockets; RLIMIT_NOFILE is {hard}"
-
-
-def timed_get(url: str) -> float:
-    start = time.monotonic()
-    status, _ = get(url)
-    assert status == 200
-    return time.monotonic() - start
 
 
 def closed_pattern(peak: int):
