@@ -16,8 +16,11 @@
 #include "platform.h"
 #include "speedups.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+
+#define GALE_IMPORTTIME_ENV "GALE_IMPORTTIME"
 
 #ifndef GALE_VERSION
 #error "GALE_VERSION must be defined by the build"
@@ -92,6 +95,10 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
      * `gale python` gets site's interactive builtins from gale.pythonmode. */
     config->site_import = 0;
     config->parse_argv = python;
+    /* -X importtime for every command, for start-up breakdowns (the
+     * benchmarks); the isolated interpreter ignores PYTHONPROFILEIMPORTTIME. */
+    if (getenv(GALE_IMPORTTIME_ENV) != NULL && strcmp(getenv(GALE_IMPORTTIME_ENV), "1") == 0)
+        config->import_time = 1;
 
     status = PyConfig_SetBytesString(config, &config->executable, ctx->exe_path);
     if (PyStatus_Exception(status))
@@ -136,6 +143,11 @@ static int prepare_python_mode(void)
     if (module != NULL)
         result = PyObject_CallMethod(module, "prepare", NULL);
     Py_XDECREF(module);
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        /* gale/__init__.py has said why (a damaged payload) */
+        PyErr_Clear();
+        return -1;
+    }
     if (result == NULL) {
         PyObject *exc = PyErr_GetRaisedException();
         PyObject *text = exc != NULL ? PyObject_Str(exc) : NULL;

@@ -7,5 +7,16 @@ does not import zipfile and friends (see payload.py for the format).
 
 APP_DIR = "__gale_app__"  # the app's files
 META_DIR = "__gale__"
-MANIFEST = f"{META_DIR}/manifest.json"
-MANIFEST_FORMAT = 1
+# The first two members of every payload, in this order (libimport.py reads
+# them at fixed places): the code archive, then the manifest (marshal).
+CODE_MEMBER = f"{META_DIR}/code"
+MANIFEST = f"{META_DIR}/manifest"
+MANIFEST_FORMAT = 2
+CODE_MAGIC = b"GALECOD1"
+# Modules that stay ordinary zip members besides living in the code archive:
+# what the interpreter imports before gale/__init__.py installs the archive's
+# finder (the codec search; runpy, for `-m gale`), and the finder itself
+# with what it imports.
+BOOT_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "importlib", "importlib._abc",
+                "types",
+                "gale", "gale.layout", "gale.libimport", "gale.paths")

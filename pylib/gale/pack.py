@@ -170,7 +170,7 @@ def lib_skip(include_tornado_tests: bool):
             return False
         if top.endswith(".dist-info"):
             return base == "RECORD"
-        return base.endswith(_LIB_DROP_SUFFIXES) or base == "py.typed"
+        return base.endswith(_LIB_DROP_SUFFIXES)
     return skip
 
 
@@ -229,7 +229,9 @@ def collect_app(appdir: str, name: str | None, out: str | None = None):
     if not config.NAME_RE.match(name):
         raise GaleError("PACK", f"app name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
     entries = {}
-    add_tree(entries, appdir, payload.APP_DIR + "/", app_skip(appdir, out))
+    # Sources too: tracebacks show the app's lines, and inspect.getsource
+    # works, from the extracted copies beside the modules' __file__.
+    add_tree(entries, appdir, payload.APP_DIR + "/", app_skip(appdir, out), lambda rel: True)
     return entries, text, name, values
 
 
@@ -250,11 +252,32 @@ def identity_for(name: str, values: dict, flags: dict | None = None):
     return identity
 
 
+def split_library(entries: dict, roots: list, hot) -> dict:
+    """`entries` with the library's .pyc moved into the code archive: all but
+    the BOOT_MODULES', which stay members too, and those under an extraction
+    root, which stay members only (importer.py serves them). A library that
+    carries its archive already (taken from an executable) is kept as it is."""
+    if payload.CODE_MEMBER in entries:
+        return dict(entries)
+    out, modules = {}, {}
+    for path, data in entries.items():
+        found = payload.module_name(path)
+        if found is None or any(path.startswith(root + "/") for root in roots):
+            out[path] = data
+            continue
+        modules[found[0]] = (data, found[1])
+        if found[0] in payload.BOOT_MODULES:
+            out[path] = data
+    out[payload.CODE_MEMBER] = payload.build_code_archive(modules, set(hot) | set(payload.BOOT_MODULES))
+    return out
+
+
 def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
              sbom_out: str | None = None, identity_flags: dict | None = None,
-             identity=None) -> dict:
+             identity=None, hot=()) -> dict:
     """Writes the executable OUT (and, given `sbom_out`, its SBOM there);
-    returns a short summary."""
+    returns a short summary. `hot`: the hot set (hotset.py) when `library`
+    has no code archive yet."""
     entries = dict(library)
     config_text = ""
     values = {}
@@ -263,13 +286,13 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
         entries.update(app_entries)
     if identity is None:  # pack_app made it already when it checked an MSI's needs
         identity = identity_for(name, values, identity_flags)
-    entries = payload.with_parent_dirs(entries)
-    roots = [payload.APP_DIR] if payload.APP_DIR + "/" in entries else []
-    if TORNADO_TESTS + "/" in entries:
+    roots = [payload.APP_DIR] if any(p.startswith(payload.APP_DIR + "/") for p in entries) else []
+    if any(p.startswith(TORNADO_TESTS + "/") for p in entries):
         # The suite finds its certificates and templates through __file__, and
         # tornado.testing finds test/test.crt through its own __file__: the
         # whole package gets real locations in test builds.
         roots.append("tornado")
+    entries = payload.with_parent_dirs(split_library(entries, roots, hot))
     entries[payload.MANIFEST] = payload.build_manifest(name, config_text, entries, roots)
     entries = payload.with_parent_dirs(entries)
     if is_windows(executable_target(host) or ""):
@@ -451,7 +474,13 @@ def build(args) -> dict:
             raise GaleError("PACK", f"--data {pair!r}: expected SRC=DEST")
         entries[dest] = _read(src)
     app = collect_app(args.app, args.name, args.out) if args.app else None
-    return assemble(args.out, host, entries, app, args.name or "gale")
+    from gale import hotset
+
+    try:
+        hot = hotset.measure(args.lib)
+    except RuntimeError as exc:
+        raise GaleError("PACK", str(exc)) from None
+    return assemble(args.out, host, entries, app, args.name or "gale", hot=hot)
 
 
 def pack_onto(args) -> dict:

@@ -56,6 +56,12 @@ def cache_root() -> str:
     return os.path.join(_xdg("XDG_CACHE_HOME", ".cache"), "gale", "apps")
 
 
+def code_cache() -> str:
+    """Where libimport keeps the unpacked code chunks, shared by every app
+    packed from the same library (app names cannot start with a dot)."""
+    return os.path.join(cache_root(), ".code")
+
+
 def data_root() -> str:
     """The folder under which relative data_dir values of an embedded config land."""
     if _service_root:

@@ -13,23 +13,40 @@ start; zipimport and zipfile both allow prepended data. Authenticode may
 append a certificate table after the zip, so readers search for the trailer
 rather than assume it ends the file.
 
-Zip layout:
-    <root>             stdlib, tornado/, gale/ as .pyc, plus their data files
-    __gale_app__/      the app: .py compiled to .pyc, everything else as is
-    __gale__/manifest.json
+Zip layout (names in layout.py):
+    __gale__/code      first, stored: the code archive of the library (the
+                       stdlib, tornado/, gale/); libimport.py reads it
+    __gale__/manifest  second, stored: marshalled dict (name, gale.toml, the
+                       files to extract)
+    <root>             data files of the library, the .pyc of BOOT_MODULES
+                       (imported before the archive's finder exists), and in
+                       test builds tornado/ whole
+    __gale_app__/      the app: .py compiled to .pyc and kept as source,
+                       everything else as is
+
+Code archive (``__gale__/code``):
+    b"GALECOD1" | u32 LE header size | u32 LE CRC-32 of header | header | chunks
+header: marshal (version 2, so equal input gives equal bytes) of
+    {"chunks": [(compressed size, size, method, SHA-256 of the compressed bytes)],
+     "modules": {name: (chunk, offset, size, CRC-32, is_package)}}
+Chunk 0, zlib, holds the modules a start needs (the hot set pack computes);
+chunk 1, xz, everything else. A chunk is the modules' marshalled code
+objects (a .pyc without its 16-byte header) one after another, by name.
 
 This module is stdlib-only: ``pack.py`` uses it under a stock CPython.
 """
 
 import hashlib
 import io
-import json
+import marshal
 import os
+import zlib
 import struct
 import tempfile
 import zipfile
 
-from gale.layout import APP_DIR, MANIFEST, MANIFEST_FORMAT, META_DIR  # noqa: F401 (re-exported)
+from gale.layout import (APP_DIR, BOOT_MODULES, CODE_MAGIC, CODE_MEMBER,  # noqa: F401 (re-exported)
+                         MANIFEST, MANIFEST_FORMAT, META_DIR)
 
 MAGIC = b"GALEPAY1"
 TRAILER = struct.Struct("<8sQQ32s")
@@ -64,8 +81,9 @@ def build_zip(entries: dict, host_size: int) -> bytes:
     Sorted names, a fixed timestamp and fixed attributes make equal inputs
     give equal bytes."""
     buf = io.BytesIO()
+    first = [n for n in (CODE_MEMBER, MANIFEST) if n in entries]
     with zipfile.ZipFile(buf, "w") as zf:
-        for name in sorted(entries):
+        for name in first + sorted(n for n in entries if n not in first):
             info = zipfile.ZipInfo(name, FIXED_DATE)
             info.create_system = 3  # otherwise it depends on the packing OS
             if name.endswith("/"):
@@ -74,7 +92,9 @@ def build_zip(entries: dict, host_size: int) -> bytes:
                 zf.writestr(info, b"")
             else:
                 info.external_attr = 0o100644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
+                # The first two are read in place, and the code archive's
+                # chunks are compressed already.
+                info.compress_type = zipfile.ZIP_STORED if name in first else zipfile.ZIP_DEFLATED
                 zf.writestr(info, entries[name])
         zf.comment = bytes(TRAILER_SIZE)
     data = bytearray(buf.getvalue())
@@ -87,7 +107,7 @@ def build_zip(entries: dict, host_size: int) -> bytes:
 
 
 def build_manifest(name: str, config_text: str, entries: dict, roots: list) -> bytes:
-    """``__gale__/manifest.json`` for `entries`.
+    """``__gale__/manifest`` for `entries`.
 
     `roots` are the zip folders whose modules get a real ``__file__``; every
     non-code file under them is listed (with size and SHA-256) for
@@ -104,7 +124,85 @@ def build_manifest(name: str, config_text: str, entries: dict, roots: list) -> b
                               "sha256": hashlib.sha256(data).hexdigest()})
     manifest = {"format": MANIFEST_FORMAT, "name": name, "config": config_text,
                 "extract": sorted(roots), "resources": resources, "dirs": dirs}
-    return json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
+    return marshal.dumps(manifest, 2)
+
+
+def read_manifest(data: bytes) -> dict:
+    """The manifest dict from the bytes of its member."""
+    try:
+        manifest = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise PayloadError("the payload manifest is damaged or of another format")
+    return manifest
+
+
+def module_name(path: str):
+    """(module name, is package) of zip path `path` if it is a .pyc, else None."""
+    if not path.endswith(".pyc"):
+        return None
+    parts = path[:-4].split("/")
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+def build_code_archive(modules: dict, hot) -> bytes:
+    """The ``__gale__/code`` member for `modules` (name -> (.pyc bytes,
+    is_package)); the names in `hot` go to chunk 0."""
+    groups = ([n for n in sorted(modules) if n in hot], [n for n in sorted(modules) if n not in hot])
+    chunks, index = [], {}
+    for number, names in enumerate(groups):
+        raw = bytearray()
+        for name in names:
+            pyc, is_package = modules[name]
+            code = pyc[16:]
+            index[name] = (number, len(raw), len(code), zlib.crc32(code), is_package)
+            raw += code
+        if number == 0:
+            packed, method = zlib.compress(bytes(raw), 9), "zlib"
+        else:
+            import lzma
+
+            packed, method = lzma.compress(bytes(raw), format=lzma.FORMAT_XZ, preset=6), "xz"
+        chunks.append((packed, len(raw), method))
+    header = marshal.dumps({"chunks": [(len(p), size, method, hashlib.sha256(p).hexdigest())
+                                       for p, size, method in chunks],
+                            "modules": index}, 2)
+    return b"".join([CODE_MAGIC, struct.pack("<II", len(header), zlib.crc32(header)), header]
+                    + [p for p, _, _ in chunks])
+
+
+def read_code_archive(data: bytes) -> dict:
+    """name -> (marshalled code, is_package) of a code archive's bytes, every
+    chunk and module checked (for tests and tools; the runtime has libimport)."""
+    if data[:8] != CODE_MAGIC or len(data) < 16:
+        raise PayloadError("the code archive is of another format")
+    size, crc = struct.unpack("<II", data[8:16])
+    header = data[16:16 + size]
+    if zlib.crc32(header) != crc:
+        raise PayloadError("the code archive's index is damaged")
+    index = marshal.loads(header)
+    at, unpacked = 16 + size, []
+    for number, (csize, usize, method, sha) in enumerate(index["chunks"]):
+        packed = data[at:at + csize]
+        at += csize
+        if hashlib.sha256(packed).hexdigest() != sha:
+            raise PayloadError(f"code chunk {number} is damaged")
+        if method == "xz":
+            import lzma
+
+            unpacked.append(lzma.decompress(packed, format=lzma.FORMAT_XZ))
+        else:
+            unpacked.append(zlib.decompress(packed))
+    out = {}
+    for name, (number, offset, length, crc, is_package) in index["modules"].items():
+        code = unpacked[number][offset:offset + length]
+        if zlib.crc32(code) != crc:
+            raise PayloadError(f"module {name} is damaged")
+        out[name] = (code, is_package)
+    return out
 
 
 def find_trailer(data: bytes):
@@ -126,13 +224,14 @@ def find_trailer(data: bytes):
 
 
 def library_entries(zip_bytes: bytes) -> dict:
-    """Every entry of a payload except the app and its manifest."""
+    """Every entry of a payload except the app and its manifest; the code
+    archive comes as its member's bytes, to be carried over as it is."""
     out = {}
     try:
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
             for info in zf.infolist():
                 name = info.filename
-                if name.startswith((APP_DIR + "/", META_DIR + "/")):
+                if name.startswith((APP_DIR + "/", META_DIR + "/")) and name != CODE_MEMBER:
                     continue
                 out[name] = None if name.endswith("/") else zf.read(info)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:

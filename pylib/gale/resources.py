@@ -19,9 +19,7 @@ temporary folder is used instead, with a warning.
 Then importer.PayloadFinder makes the modules' ``__file__`` point there.
 """
 
-import json
 import os
-import zipimport
 
 from gale import layout, paths
 from gale.errors import GaleError
@@ -74,35 +72,30 @@ def local_rel(zip_path: str) -> str:
     return zip_path
 
 
-def read_manifest(exe: str) -> dict:
-    try:
-        raw = zipimport.zipimporter(exe).get_data(layout.MANIFEST)
-    except zipimport.ZipImportError:
-        raise GaleError("PAYLOAD", f"{exe} carries no readable payload") from None
-    except OSError:
-        raise GaleError("PAYLOAD", f"the payload of {exe} has no {layout.MANIFEST}") from None
-    try:
-        manifest = json.loads(raw)
-        ok = (manifest.get("format") == layout.MANIFEST_FORMAT
-              and isinstance(manifest.get("name"), str)
-              and isinstance(manifest.get("resources"), list))
-    except (ValueError, AttributeError):
-        ok = False
+def read_manifest() -> dict:
+    """The manifest libimport read with the code archive, checked for what
+    this module needs."""
+    from gale import libimport
+
+    library = libimport.active()
+    manifest = library.manifest if library is not None else None
+    ok = (isinstance(manifest, dict) and manifest.get("format") == layout.MANIFEST_FORMAT
+          and isinstance(manifest.get("name"), str)
+          and isinstance(manifest.get("resources"), list))
     if not ok:
-        raise GaleError("PAYLOAD", f"the payload manifest of {exe} is damaged or of another format")
+        raise GaleError("PAYLOAD", "the payload manifest is damaged or of another format")
     return manifest
 
 
-def activate(exe: str | None = None, digest: str | None = None) -> Resources:
+def activate() -> Resources:
     """Extracts the data files if needed and installs the finder (once per process)."""
     global _active
     if _active is not None:
         return _active
-    if exe is None:
-        from gale import _native
+    from gale import _native
 
-        exe, digest = _native.executable, _native.payload_digest
-    manifest = read_manifest(exe)
+    exe, digest = _native.executable, _native.payload_digest
+    manifest = read_manifest()
     roots = manifest.get("extract") or []
     extract_dir = None
     if roots:
@@ -144,12 +137,12 @@ def _extract(exe: str, digest: str, manifest: dict) -> str:
 def _is_complete(folder: str, digest: str, manifest: dict) -> bool:
     try:
         with open(os.path.join(folder, MARKER), encoding="utf-8") as f:
-            if json.load(f).get("digest") != digest:
+            if f.readline().strip() != digest:
                 return False
         for res in manifest["resources"]:
             if os.stat(os.path.join(folder, local_rel(res["path"]))).st_size != res["size"]:
                 return False
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError):
         return False
     return True
 
@@ -170,7 +163,7 @@ def _extract_into(parent: str, key: str, digest: str, exe: str, manifest: dict) 
     try:
         _write_files(tmp, exe, manifest)
         with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as f:
-            json.dump({"digest": digest, "files": len(manifest["resources"])}, f)
+            f.write(f"{digest}\n{len(manifest['resources'])} files\n")
         _publish(tmp, final, digest, manifest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -181,6 +174,7 @@ def _extract_into(parent: str, key: str, digest: str, exe: str, manifest: dict) 
 
 def _write_files(folder: str, exe: str, manifest: dict) -> None:
     import hashlib
+    import zipimport
 
     importer = zipimport.zipimporter(exe)
     for path in manifest.get("dirs", []):

@@ -119,13 +119,13 @@ def _payload_facts(zip_bytes: bytes):
     dists = []
     try:
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
-            name = json.loads(zf.read(MANIFEST))["name"]
+            name = payload.read_manifest(zf.read(MANIFEST))["name"]
             # The library's (Tornado) first, then the app's, each by path.
             found = sorted((path.startswith(APP_DIR + "/"), path) for path in zf.namelist()
                            if _DIST_METADATA.match(path))
             for in_app, path in found:
                 dists.append(_distribution(zf, path, "app" if in_app else "library"))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, payload.PayloadError) as exc:
         raise GaleError("PAYLOAD", f"damaged payload: {exc}") from None
     return name, digest.hex(), dists
 

@@ -9,6 +9,7 @@ executable under test.
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import struct
@@ -522,21 +523,26 @@ def test_pack_output_is_deterministic_and_checks_out(host, tmp_path):
         assert z.testzip() is None
         infos = z.infolist()
         names = [i.filename for i in infos]
-        assert names == sorted(names)
+        # The code archive and the manifest first (read in place, stored),
+        # then everything else by name.
+        assert names[:2] == ["__gale__/code", "__gale__/manifest"]
+        assert [i.compress_type for i in infos[:2]] == [zipfile.ZIP_STORED] * 2
+        assert names[2:] == sorted(names[2:])
         assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
         app_names = [n for n in names if n.startswith("__gale_app__/")]
         assert "__gale_app__/tiny.pyc" in app_names
-        assert not [n for n in app_names if n.endswith(".py")]
+        assert "__gale_app__/tiny.py" in app_names  # for tracebacks and inspect
         pyc = z.read("__gale_app__/tiny.pyc")
         # This interpreter's magic, unchecked hash-based, hash of the source.
         assert pyc[:4].hex() == magic_number
         assert struct.unpack("<I", pyc[4:8])[0] == 0b01
         assert pyc[8:16].hex() == source_hash
-        manifest = json.loads(z.read("__gale__/manifest.json"))
+        manifest = marshal.loads(z.read("__gale__/manifest"))
         assert manifest["name"] == "tiny" and manifest["extract"] == ["__gale_app__"]
         assert 'app = "tiny:make_app"' in manifest["config"]
         resources = {r["path"]: r for r in manifest["resources"]}
-        assert set(resources) == {"__gale_app__/gale.toml", "__gale_app__/static/note.txt"}
+        assert set(resources) == {"__gale_app__/gale.toml", "__gale_app__/static/note.txt",
+                                  "__gale_app__/tiny.py"}
         for path, res in resources.items():
             body = z.read(path)
             assert (len(body), hashlib.sha256(body).hexdigest()) == (res["size"], res["sha256"])
