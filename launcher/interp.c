@@ -124,7 +124,10 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
         return status;
 
     if (!python) {
-        status = PyConfig_SetString(config, &config->run_module, L"gale");
+        /* What `-m gale` would run (gale/__main__.py), without runpy and the
+         * importlib machinery it loads before anything of Gale's. */
+        status = PyConfig_SetString(config, &config->run_command,
+                                    L"import sys\nfrom gale.cli import main\nsys.exit(main())\n");
         if (PyStatus_Exception(status))
             return status;
     }
@@ -134,14 +137,62 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
     return PyConfig_Read(config);
 }
 
+/* python's -W options (and those -X dev and -b add) are taken out of the
+ * configuration before the interpreter starts: with warnoptions set, start-up
+ * imports `warnings` (and for most options `re`) before gale/__init__.py has
+ * installed the finder of the payload's code archive, where they live.
+ * gale.pythonmode.prepare() applies them once it has. */
+static PyStatus take_warnoptions(PyConfig *config, PyWideStringList *out)
+{
+    PyStatus status;
+    Py_ssize_t i;
+
+    for (i = 0; i < config->warnoptions.length; i++) {
+        status = PyWideStringList_Append(out, config->warnoptions.items[i]);
+        if (PyStatus_Exception(status))
+            return status;
+    }
+    return PyConfig_SetWideStringList(config, &config->warnoptions, 0, NULL);
+}
+
+static void clear_wide_list(PyWideStringList *list)
+{
+    Py_ssize_t i;
+
+    for (i = 0; i < list->length; i++)
+        PyMem_RawFree(list->items[i]);
+    PyMem_RawFree(list->items);
+    list->length = 0;
+    list->items = NULL;
+}
+
+static PyObject *wide_list(const PyWideStringList *list)
+{
+    PyObject *out = PyList_New(list->length);
+    Py_ssize_t i;
+
+    for (i = 0; out != NULL && i < list->length; i++) {
+        PyObject *item = PyUnicode_FromWideChar(list->items[i], -1);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+
 /* For `gale python`: the payload's data files as the runtime gives them to
- * an app, and site's interactive builtins (gale/pythonmode.py). */
-static int prepare_python_mode(void)
+ * an app, the -W options, and site's interactive builtins
+ * (gale/pythonmode.py). */
+static int prepare_python_mode(const PyWideStringList *warnoptions)
 {
     PyObject *result = NULL, *module = PyImport_ImportModule("gale.pythonmode");
+    PyObject *options = module != NULL ? wide_list(warnoptions) : NULL;
 
-    if (module != NULL)
-        result = PyObject_CallMethod(module, "prepare", NULL);
+    if (options != NULL)
+        result = PyObject_CallMethod(module, "prepare", "O", options);
+    Py_XDECREF(options);
     Py_XDECREF(module);
     if (result == NULL && PyErr_ExceptionMatches(PyExc_SystemExit)) {
         /* gale/__init__.py has said why (a damaged payload) */
@@ -175,6 +226,7 @@ int gale_interp_run(struct gale_ctx *ctx)
         .service_name = ctx->service_name,
         .console = gale_platform_console_prepare(ctx->cli.command == GALE_CMD_PYTHON),
     };
+    PyWideStringList warnoptions = {0, NULL};
     PyConfig config;
     PyStatus status;
     int rc = GALE_EXIT_INIT;
@@ -190,6 +242,8 @@ int gale_interp_run(struct gale_ctx *ctx)
     if (PyStatus_Exception(status))
         goto fail;
     status = configure(&config, ctx);
+    if (!PyStatus_Exception(status))
+        status = take_warnoptions(&config, &warnoptions);
     if (PyStatus_Exception(status)) {
         PyConfig_Clear(&config);
         goto fail;
@@ -198,15 +252,18 @@ int gale_interp_run(struct gale_ctx *ctx)
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status))
         goto fail;
-    if (ctx->cli.command == GALE_CMD_PYTHON && prepare_python_mode() != 0) {
+    if (ctx->cli.command == GALE_CMD_PYTHON && prepare_python_mode(&warnoptions) != 0) {
         Py_Finalize();
+        clear_wide_list(&warnoptions);
         return GALE_EXIT_PAYLOAD;
     }
+    clear_wide_list(&warnoptions);
     rc = Py_RunMain();
     gale_platform_console_finish(info.console, rc);
     return rc;
 
 fail:
+    clear_wide_list(&warnoptions);
     if (PyStatus_IsExit(status))
         return status.exitcode;
     GALE_ERROR("the interpreter failed to start: %s%s%s",

@@ -14,142 +14,12 @@ and exits with the code named in the launcher's header; a traceback follows
 only with --debug or GALE_DEBUG=1, which also turn on debug logging.
 """
 
-import argparse
-import asyncio
 import os
 import sys
 import traceback
 
-from gale import config
+from gale import cliargs, config, libimport
 from gale.errors import GaleError
-
-COMMANDS = ("serve", "check", "pack", "sbom", "service")
-EPILOG = "also: 'gale python ...' runs the embedded interpreter"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise GaleError("USAGE", f"{message} (see gale --help)")
-
-
-def _add_app_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="a gale.toml to use (default: one "
-                   "next to the executable, if present)")
-    p.add_argument("--app", metavar="MODULE:ATTR", help="the tornado Application (or a "
-                   "callable returning one) to serve")
-    p.add_argument("--host", help="address to listen on (app = only; default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port to listen on, 0 for any (app = only; default 8888)")
-    p.add_argument("--cert", metavar="FILE", help="TLS certificate chain (PEM)")
-    p.add_argument("--key", metavar="FILE", help="TLS private key (PEM)")
-    p.add_argument("--data-dir", metavar="DIR", help="the app's data folder (GALE_DATA_DIR)")
-    p.add_argument("--drain-timeout", type=float, metavar="SECONDS",
-                   help="how long a stop waits for requests in flight (default 10)")
-    p.add_argument("--max-connections", type=int, metavar="N",
-                   help="open client connections to hold; past it new ones are closed at "
-                        "once (app = only; default: sized from the platform)")
-    p.add_argument("--log-level", choices=config.LOG_LEVELS)
-    p.add_argument("--open-browser", action="store_true", default=None,
-                   help="open the app's URL in a browser once serving (default: only "
-                        "when started by a double-click)")
-    p.add_argument("--no-open-browser", dest="open_browser", action="store_false",
-                   help="never open a browser")
-
-
-def _parser() -> argparse.ArgumentParser:
-    debug = argparse.ArgumentParser(add_help=False)
-    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="debug logging and tracebacks for errors (or set GALE_DEBUG=1)")
-    parser = _Parser(prog="gale", parents=[debug], epilog=EPILOG,
-                     description="Serve a Tornado app packed into this executable.")
-    parser.add_argument("--version", action="store_true", help="print versions and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", parents=[debug], help="serve the app (default)")
-    _add_app_options(serve)
-    check = sub.add_parser("check", parents=[debug],
-                           help="load config and app, print the resolved configuration")
-    _add_app_options(check)
-    pack = sub.add_parser("pack", parents=[debug], help="build an executable for an app folder")
-    pack.add_argument("appdir", metavar="APPDIR")
-    pack.add_argument("-o", "--out", required=True, metavar="OUT",
-                      help="the executable to write; for a Windows target .exe is added "
-                           "unless OUT ends in .exe")
-    pack.add_argument("--name", help="app name (default: gale.toml's name, else the folder's)")
-    pack.add_argument("--target", help="linux-x86_64, win-x64 or win-arm64 (default: this "
-                      "executable's); another target's host template is gale-host[.exe] in "
-                      "the folder beside this one's, as in dist/<target>/")
-    pack.add_argument("--host-template", metavar="PATH",
-                      help="the host to build on instead (a gale-host[.exe] built for the target)")
-    pack.add_argument("--sbom", metavar="FILE",
-                      help="also write the new executable's SBOM (what it prints for "
-                           "'gale sbom') to FILE")
-    pack.add_argument("--msi", action="store_true",
-                      help="also write <Name>-<version>-<arch>.msi next to OUT (Windows "
-                           "targets; needs wixl and msibuild)")
-    ident = pack.add_argument_group("the app's identity (Windows targets; each overrides "
-                                    "the gale.toml key of the same name)")
-    ident.add_argument("--version", dest="app_version", metavar="A.B.C[.D]",
-                       help="the app's version (default 0.0.0)")
-    ident.add_argument("--display-name", help="the name people see (default: the name)")
-    ident.add_argument("--publisher", help="who makes it (CompanyName)")
-    ident.add_argument("--description", help="one line about it")
-    ident.add_argument("--copyright", help="LegalCopyright")
-    ident.add_argument("--icon", metavar="FILE", help="a .ico, or a square PNG made into one")
-    ident.add_argument("--url", help="the app's web page")
-    sub.add_parser("sbom", parents=[debug],
-                   help="print this executable's software bill of materials (CycloneDX 1.6 JSON)")
-    _add_service_parser(sub, debug)
-    return parser
-
-
-def _add_service_parser(sub, debug) -> None:
-    service = sub.add_parser("service", parents=[debug], help="the Windows service: install, "
-                             "uninstall, start, stop, status")
-    ssub = service.add_subparsers(dest="service_command", metavar="SERVICE_COMMAND",
-                                  required=True)
-    name_help = "the service's name (default: [service] name in gale.toml, else the app's)"
-    install = ssub.add_parser("install", parents=[debug], help="register this executable "
-                              "as a service (needs an elevated prompt)")
-    install.add_argument("--name", help=name_help)
-    install.add_argument("--display-name", help="what services.msc shows (default: the name)")
-    install.add_argument("--description", help="the service's description")
-    install.add_argument("--start", choices=config.SERVICE_STARTS,
-                         help="when it starts (default: auto)")
-    install.add_argument("--account", help="NT SERVICE\\<name> (the default), LocalService, "
-                         "NetworkService, LocalSystem or a gMSA (DOMAIN\\name$)")
-    install.add_argument("--host", help="address to listen on (written into the service's "
-                         "command line)")
-    install.add_argument("--port", type=int, help="port to listen on (likewise)")
-    install.add_argument("--config", metavar="FILE", help="a gale.toml the service reads "
-                         "(likewise)")
-    for word, text in (("uninstall", "stop and remove the service (data and logs stay)"),
-                       ("start", "start the service and wait until it serves"),
-                       ("stop", "stop the service gracefully and wait until it has stopped"),
-                       ("status", "print the service's state and configuration")):
-        p = ssub.add_parser(word, parents=[debug], help=text)
-        p.add_argument("--name", help=name_help)
-        if word in ("start", "stop", "uninstall"):
-            p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
-                           help="how long to wait for the service (default 120)")
-        if word in ("start", "stop"):
-            p.add_argument("--no-wait", action="store_true", help="do not wait")
-    # For the MSI's custom actions (installer/gale.wxs): empty values, as an
-    # unset MSI property gives them, mean the default.
-    configure = ssub.add_parser("configure", parents=[debug], help="install the service "
-                                "again with these settings, and start it (for the MSI)")
-    configure.add_argument("--name", required=True)
-    for opt in ("--port", "--host", "--account", "--start"):
-        configure.add_argument(opt, default="")
-    wait = ssub.add_parser("wait-stopped", parents=[debug], help="wait until no other process "
-                           "runs this executable (for the MSI)")
-    wait.add_argument("--name")
-    wait.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
-    run = ssub.add_parser("run", parents=[debug], help="what the service manager starts "
-                          "(not for use from a console)")
-    run.add_argument("--name", required=True)
-    run.add_argument("--host")
-    run.add_argument("--port", type=int)
-    run.add_argument("--config", metavar="FILE")
-
 
 def _versions() -> list:
     from gale import _native, sbom
@@ -178,8 +48,12 @@ def _layers(args, res) -> list:
 
     layers = []
     if res.config_text:
-        packed = config.parse_text(res.config_text, "gale.toml (packed)", res.app_dir,
-                                   embedded=True)
+        if res.config_doc is not None:
+            packed = config.parse_doc(res.config_doc, "gale.toml (packed)", res.app_dir,
+                                      embedded=True)
+        else:
+            packed = config.parse_text(res.config_text, "gale.toml (packed)", res.app_dir,
+                                       embedded=True)
         packed.values.pop("name", None)  # pack resolved it: --name, else this, else the folder
         layers.append(packed)
     external = args.config
@@ -264,6 +138,8 @@ def cmd_check(args, debug: bool) -> int:
     cfg = _configure(args, debug)
     kind, obj, where = _load(cfg)
     if kind == "app":
+        import asyncio
+
         asyncio.run(appload.make_application(obj, cfg.app))
     for line in cfg.describe():
         print(line)
@@ -311,11 +187,11 @@ def cmd_service(args, debug: bool) -> int:
         cfg = config.resolve(_layers(args, res), res.name)
         return service.install(cfg, args)
     if args.service_command == "configure":
-        cfg = config.resolve(_layers(argparse.Namespace(config=None), res), res.name)
+        cfg = config.resolve(_layers(cliargs.Namespace(config=None), res), res.name)
         return service.configure(cfg, args)
     if args.service_command == "wait-stopped":
         return service.wait_stopped(args.timeout)
-    layers = _layers(argparse.Namespace(config=None), res)
+    layers = _layers(cliargs.Namespace(config=None), res)
     svc = config.resolve(layers, res.name).service if layers else {}
     name = args.name or svc.get("name") or res.name
     if args.service_command == "uninstall":
@@ -354,7 +230,7 @@ def _dispatch(argv: list, debug: bool) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")
                     and "--version" not in argv):
         argv = ["serve"] + argv
-    args = _parser().parse_args(argv)
+    args = cliargs.parse(argv)
     if args.version:
         print("\n".join(_versions()))
         return 0
@@ -421,6 +297,11 @@ def _main(argv=None) -> int:
     except GaleError as exc:
         _report(exc.message, exc, debug)
         return exc.exit_code
+    except libimport.PayloadDamaged as exc:
+        from gale import _native
+
+        _report(str(exc), exc, debug)
+        return _native.exit_code("PAYLOAD")
     except KeyboardInterrupt:
         return 0  # interrupted while starting: nothing to drain
     except Exception as exc:

@@ -20,11 +20,8 @@ relative to the current directory.
 This module needs no `_gale`: ``pack.py`` uses it to check a gale.toml.
 """
 
-import dataclasses
-import json
 import os
 import re
-import tomllib
 
 from gale import paths
 from gale.errors import GaleError
@@ -96,37 +93,55 @@ DEFAULTS = {
 MIN_LOG_BYTES = 64 * 1024
 
 
-@dataclasses.dataclass
 class Layer:
     """The settings one source provides, already checked and with absolute paths."""
 
-    label: str
-    values: dict
-    embedded: bool = False
+    __slots__ = ("label", "values", "embedded")
+
+    def __init__(self, label: str, values: dict, embedded: bool = False):
+        self.label = label
+        self.values = values
+        self.embedded = embedded
 
 
-@dataclasses.dataclass
+# Config's attributes and their defaults. (Plain classes, not dataclasses:
+# making a dataclass compiles code at import time, and this module is on
+# every start's path.)
+_CONFIG_FIELDS = {
+    "app": None, "main": None, "script": None,
+    "host": DEFAULTS["host"], "port": DEFAULTS["port"],
+    "tls_cert": None, "tls_key": None,
+    "drain_timeout": DEFAULTS["drain_timeout"],
+    "max_connections": None,  # None: sized from the platform (eventloop.py)
+    "data_dir": "",
+    "log_level": DEFAULTS["log.level"], "log_file": None,
+    "log_max_bytes": DEFAULTS["log.max_bytes"], "log_backups": DEFAULTS["log.backups"],
+    "open_browser": DEFAULTS["open_browser"],  # True, False or "auto"
+    "service": None,  # [service], keys without "service." (a new dict each)
+    "sources": None,  # a new list each
+}
+
+
 class Config:
     """The resolved configuration a command runs with."""
 
-    name: str
-    app: str | None = None
-    main: str | None = None
-    script: str | None = None
-    host: str = DEFAULTS["host"]
-    port: int = DEFAULTS["port"]
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    drain_timeout: float = DEFAULTS["drain_timeout"]
-    max_connections: int | None = None  # None: sized from the platform (eventloop.py)
-    data_dir: str = ""
-    log_level: str = DEFAULTS["log.level"]
-    log_file: str | None = None
-    log_max_bytes: int = DEFAULTS["log.max_bytes"]
-    log_backups: int = DEFAULTS["log.backups"]
-    open_browser: bool | str = DEFAULTS["open_browser"]  # True, False or "auto"
-    service: dict = dataclasses.field(default_factory=dict)  # [service], keys without "service."
-    sources: list = dataclasses.field(default_factory=list)
+    __slots__ = ("name",) + tuple(_CONFIG_FIELDS)
+
+    def __init__(self, name: str, **values):
+        unknown = set(values) - set(_CONFIG_FIELDS)
+        if unknown:
+            raise TypeError(f"Config() got unknown settings {sorted(unknown)}")
+        self.name = name
+        for key, default in _CONFIG_FIELDS.items():
+            setattr(self, key, values.get(key, default))
+        if self.service is None:
+            self.service = {}
+        if self.sources is None:
+            self.sources = []
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"Config({fields})"
 
     @property
     def entry(self) -> tuple:
@@ -177,6 +192,8 @@ class Config:
 
 
 def _toml_value(value) -> str:
+    import json
+
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -355,10 +372,17 @@ def make_layer(values: dict, label: str, base_dir: str | None, embedded: bool = 
 
 def parse_text(text: str, label: str, base_dir: str | None, embedded: bool = False) -> Layer:
     """A layer from the text of a gale.toml."""
+    import tomllib  # not on the path of an executable whose gale.toml pack parsed
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise GaleError("CONFIG", f"{label}: {exc}") from None
+    return parse_doc(doc, label, base_dir, embedded)
+
+
+def parse_doc(doc: dict, label: str, base_dir: str | None, embedded: bool = False) -> Layer:
+    """A layer from a parsed gale.toml (what tomllib.loads returns)."""
     return make_layer(_flatten(doc, label), label, base_dir, embedded)
 
 

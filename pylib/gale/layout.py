@@ -15,8 +15,10 @@ MANIFEST_FORMAT = 2
 CODE_MAGIC = b"GALECOD1"
 # Modules that stay ordinary zip members besides living in the code archive:
 # what the interpreter imports before gale/__init__.py installs the archive's
-# finder (the codec search; runpy, for `-m gale`), and the finder itself
+# finder (the codec search; linecache, which running a command loads;
+# warnings, which -b loads; runpy
+# and its importlib parts, for `gale python -m`), and the finder itself
 # with what it imports.
 BOOT_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "importlib", "importlib._abc",
-                "types",
+                "types", "linecache", "warnings",
                 "gale", "gale.layout", "gale.libimport", "gale.paths")

@@ -40,8 +40,8 @@ _LOCAL_HEADER = 30  # a zip local file header without its name and extra field
 _FIRST_READ = 1 << 16
 
 
-class PayloadDamaged(Exception):
-    """The payload, or the unpacked copy of a chunk, fails its check."""
+class PayloadDamaged(ImportError):
+    """The payload fails its check (cli.py turns it into the PAYLOAD exit code)."""
 
 
 def _u32(data, at: int) -> int:
@@ -113,10 +113,15 @@ class Library:
         """The code object of module `name`, after checking its CRC-32."""
         chunk, offset, size, crc, _ = self.modules[name]
         data = self._chunk(chunk)[offset:offset + size]
+        if zlib.crc32(data) != crc and not isinstance(self._loaded[chunk], bytes):
+            # The cached copy is damaged: unpack the chunk from the
+            # executable again (checked there) and write a new copy, once
+            # the map is closed (Windows cannot replace a mapped file).
+            self._loaded[chunk].close()
+            self._loaded[chunk] = self._unpack(chunk)
+            data = self._loaded[chunk][offset:offset + size]
         if zlib.crc32(data) != crc:
-            where = self._cache_path(chunk)
-            raise PayloadDamaged(f"module {name} is damaged in {where}; delete that file "
-                                 "and start again")
+            raise PayloadDamaged(f"{self.exe}: the payload is damaged (module {name})", name=name)
         return marshal.loads(data)
 
     def _cache_path(self, i: int) -> str:
@@ -231,11 +236,7 @@ class LibraryFinder:
         return None
 
     def exec_module(self, module) -> None:
-        try:
-            code = self._lib.code(module.__spec__.name)
-        except PayloadDamaged as exc:
-            raise ImportError(str(exc), name=module.__spec__.name) from None
-        exec(code, module.__dict__)
+        exec(self._lib.code(module.__spec__.name), module.__dict__)
 
     def get_code(self, fullname: str):
         return self._lib.code(fullname)
@@ -297,6 +298,7 @@ def install(exe: str, offset: int) -> Library:
     if _library is not None:
         return _library
     library = Library(exe, offset)
+    library._chunk(0)  # every start needs it: a damaged one stops the start here
     finder = LibraryFinder(library)
     at = len(sys.meta_path)
     for i, entry in enumerate(sys.meta_path):

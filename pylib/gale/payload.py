@@ -123,8 +123,25 @@ def build_manifest(name: str, config_text: str, entries: dict, roots: list) -> b
             resources.append({"path": path, "size": len(data),
                               "sha256": hashlib.sha256(data).hexdigest()})
     manifest = {"format": MANIFEST_FORMAT, "name": name, "config": config_text,
+                "config_doc": _parsed(config_text),
                 "extract": sorted(roots), "resources": resources, "dirs": dirs}
     return marshal.dumps(manifest, 2)
+
+
+def _parsed(config_text: str):
+    """gale.toml parsed at pack time, so that a start needs no tomllib; None
+    when it holds what marshal cannot carry (TOML dates) and the runtime
+    parses the text itself."""
+    if not config_text:
+        return None
+    import tomllib
+
+    doc = tomllib.loads(config_text)
+    try:
+        marshal.dumps(doc, 2)
+    except ValueError:
+        return None
+    return doc
 
 
 def read_manifest(data: bytes) -> dict:

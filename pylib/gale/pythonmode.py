@@ -4,6 +4,8 @@
 * The payload's data files, as for an app (resources.activate), so that
   `gale python -m tornado.test.runtests` or `-m myapp` find them through
   ``__file__``.
+* python's -W options (and those -X dev and -b add), which the launcher
+  holds back until the payload's code archive can be imported from.
 * The interactive builtins that site.py would add (exit, quit, help,
   copyright, credits, license) and the REPL's completion hook. site.py
   itself is not run: on Windows it would put the executable's folder on
@@ -13,12 +15,19 @@ The launcher calls prepare() once the interpreter is up (launcher/interp.c).
 """
 
 import site
+import sys
 
 from gale import resources
 
 
-def prepare() -> None:
+def prepare(warnoptions=()) -> None:
     resources.activate()
+    if warnoptions:
+        sys.warnoptions[:] = warnoptions
+        if "warnings" in sys.modules:
+            sys.modules["warnings"]._processoptions(sys.warnoptions)
+        else:
+            import warnings  # noqa: F401 (processes sys.warnoptions as it loads)
     site.setquit()
     site.setcopyright()
     site.sethelper()

@@ -45,11 +45,13 @@ def _is_digest_dir(name: str) -> bool:
 class Resources:
     """What start-up learnt from the payload's manifest."""
 
-    __slots__ = ("name", "config_text", "extract_dir")
+    __slots__ = ("name", "config_text", "config_doc", "extract_dir")
 
-    def __init__(self, name: str, config_text: str, extract_dir: str | None):
+    def __init__(self, name: str, config_text: str, extract_dir: str | None,
+                 config_doc: dict | None = None):
         self.name = name
         self.config_text = config_text
+        self.config_doc = config_doc  # the text parsed at pack time, if it could be
         self.extract_dir = extract_dir
 
     @property
@@ -101,7 +103,8 @@ def activate() -> Resources:
     if roots:
         extract_dir = _extract(exe, digest, manifest)
         PayloadFinder(exe, extract_dir, roots).install()
-    _active = Resources(manifest["name"], manifest.get("config") or "", extract_dir)
+    _active = Resources(manifest["name"], manifest.get("config") or "", extract_dir,
+                        manifest.get("config_doc"))
     return _active
 
 

@@ -40,7 +40,6 @@ import asyncio
 import errno
 import inspect
 import logging
-import runpy
 import signal
 import socket
 import sys
@@ -351,5 +350,9 @@ def run_script(cfg, module_name: str, path: str) -> int:
     what = f"script {path}"
     log.info("Running %s (%s)", cfg.name, what)
     _announce(cfg, f"{cfg.name} is running ({what})")
-    return _run_blocking(
-        cfg, lambda: runpy.run_module(module_name, run_name="__main__", alter_sys=True), what)
+    def run():
+        import runpy  # only scripts need it
+
+        runpy.run_module(module_name, run_name="__main__", alter_sys=True)
+
+    return _run_blocking(cfg, run, what)

@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: MIT
+"""The payload's importers through the real executable: the library (stdlib,
+Tornado, Gale) from the code archive (pylib/gale/libimport.py) and the app
+from its extracted folder (importer.py). What code expects of modules on
+disk keeps working, the unpacked chunks are cached and checked, a damaged
+payload is refused, and a start imports nothing it does not need.
+"""
+
+import json
+import os
+import shutil
+import struct
+
+import pytest
+
+from harness import exit_codes, one_error_line
+from test_runtime import pack, write_app
+
+TRAILER = struct.Struct("<8sQQ32s")  # magic, offset, size, SHA-256 (payload.py)
+
+
+def python(host, code, *args, exe=None, env=None):
+    out = host.run("python", "-c", code, *args, exe=exe, env=env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+LIBRARY = r"""
+import importlib.resources, json, pkgutil, sys
+import tornado, tornado.web
+from gale import libimport
+print(json.dumps({
+    "loader": type(tornado.web.__loader__).__name__,
+    "file": tornado.web.__file__,
+    "package path": tornado.__path__,
+    "py.typed": importlib.resources.files("tornado").joinpath("py.typed").is_file(),
+    "tornado modules": sorted(m.name for m in pkgutil.iter_modules(tornado.__path__)),
+    "email modules": sorted(m.name for m in pkgutil.iter_modules(
+        __import__("email").__path__)),
+    "chunk 0": type(libimport.active()._loaded[0]).__name__,
+}))
+"""
+
+
+def test_library_comes_from_the_code_archive(host):
+    first = python(host, LIBRARY)
+    exe = host.path(host.exe)
+    sep = "\\" if host.windows else "/"
+    assert first["loader"] == "LibraryFinder"
+    assert first["file"] == sep.join([exe, "tornado", "web.pyc"])
+    assert first["package path"] == [sep.join([exe, "tornado"])]
+    assert first["py.typed"] is True
+    assert {"web", "websocket", "ioloop", "platform"} <= set(first["tornado modules"])
+    assert {"utils", "message", "mime"} <= set(first["email modules"])
+    # The first start unpacked the quick chunk and wrote it to the cache;
+    # the next one maps the cached copy.
+    assert first["chunk 0"] == "bytes"
+    cached = os.listdir(os.path.join(host.cache_root(), ".code"))
+    assert cached and all(name.endswith(".bin") for name in cached), cached
+    assert python(host, LIBRARY)["chunk 0"] == "mmap"
+
+
+APP_MODULE = '''\
+import json
+import sys
+import traceback
+
+
+def fails():
+    raise ValueError("raised in app code")  # the line a traceback shows
+
+
+def main():
+    import importlib.resources
+    import inspect
+    import os
+    import pkgutil
+
+    import probeapp
+    import probeapp.helpers
+
+    try:
+        fails()
+    except ValueError:
+        tb = traceback.format_exc()
+    print(json.dumps({
+        "file": probeapp.helpers.__file__,
+        "file exists": os.path.isfile(probeapp.helpers.__file__),
+        "traceback": tb,
+        "getsource": inspect.getsource(probeapp.helpers.twice),
+        "iter_modules": sorted(m.name for m in pkgutil.iter_modules(probeapp.__path__)),
+        "files()": importlib.resources.files("probeapp").joinpath("words.txt").read_text(),
+    }))
+'''
+HELPERS = '''\
+def twice(x):
+    """Doubles x."""
+    return 2 * x
+'''
+
+
+def test_app_modules_behave_as_on_disk(host, tmp_path):
+    app = write_app(tmp_path / "probe", {
+        "gale.toml": 'main = "probe:main"\n',
+        "probe.py": APP_MODULE,
+        "probeapp/__init__.py": "",
+        "probeapp/helpers.py": HELPERS,
+        "probeapp/more.py": "",
+        "probeapp/sub/__init__.py": "",
+        "probeapp/words.txt": "some words\n",
+    })
+    out = host.run(exe=pack(host, app, tmp_path / "probe-exe"))
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    sep = "\\" if host.windows else "/"
+    assert got["file"].endswith(sep.join(["", "app", "probeapp", "helpers.py"]))
+    assert got["file exists"] is True
+    assert 'raise ValueError("raised in app code")  # the line a traceback shows' in got["traceback"]
+    assert "probe.py" in got["traceback"]
+    assert got["getsource"] == HELPERS
+    assert got["iter_modules"] == ["helpers", "more", "sub"]
+    assert got["files()"] == "some words\n"
+
+
+def code_archive(data: bytes):
+    """(where the code archive's header starts, its size, where the chunks
+    start) in executable bytes `data`."""
+    marker = data.rfind(b"GALEPAY1")
+    _, offset, _, _ = TRAILER.unpack(data[marker:marker + TRAILER.size])
+    assert data[offset:offset + 4] == b"PK\x03\x04"
+    name_len, extra_len = struct.unpack("<HH", data[offset + 26:offset + 30])
+    assert data[offset + 30:offset + 30 + name_len] == b"__gale__/code"
+    start = offset + 30 + name_len + extra_len
+    assert data[start:start + 8] == b"GALECOD1"
+    size = struct.unpack("<I", data[start + 8:start + 12])[0]
+    return start + 16, size, start + 16 + size
+
+
+def damaged_copy(host, tmp_path, where) -> str:
+    with open(host.exe, "rb") as f:
+        data = bytearray(f.read())
+    header, size, chunks = code_archive(bytes(data))
+    at = where(header, size, chunks)
+    data[at] ^= 0x20
+    out = host.exe_path(tmp_path / "damaged")
+    with open(out, "wb") as f:
+        f.write(data)
+    os.chmod(out, 0o755)
+    return out
+
+
+@pytest.mark.parametrize("part", ["module", "index"])
+def test_damaged_payload_is_refused(host, tmp_path, part):
+    # One flipped bit in a stored module (the first chunk's bytes) or in the
+    # archive's index; the cache is empty, so the executable's bytes are read.
+    where = {"module": lambda header, size, chunks: chunks + 1000,
+             "index": lambda header, size, chunks: header + size // 2}[part]
+    exe = damaged_copy(host, tmp_path, where)
+    payload_code = exit_codes(host)["PAYLOAD"]
+    for args in (["--version"], ["python", "-c", "pass"]):
+        # The intact executable above cached the same chunks, under their
+        # SHA-256: a damaged executable runs from that checked copy (the
+        # damaged bytes are never used), so the check needs a cold cache.
+        shutil.rmtree(os.path.join(host.cache_root(), ".code"), ignore_errors=True)
+        out = host.run(*args, exe=exe)
+        assert out.returncode == payload_code, (args, out.stderr)
+        assert "damaged" in one_error_line(out.stderr), out.stderr
+
+
+def test_damaged_cache_is_unpacked_again(host):
+    assert host.run("--version").returncode == 0
+    folder = os.path.join(host.cache_root(), ".code")
+    sizes = {}
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        with open(path, "rb") as f:
+            sizes[name] = f.read()
+        with open(path, "wb") as f:
+            f.write(bytes(len(sizes[name])))  # the right size, all zeros
+    out = host.run("--version")
+    assert out.returncode == 0, out.stderr
+    for name, body in sizes.items():
+        with open(os.path.join(folder, name), "rb") as f:
+            assert f.read() == body, name
+
+
+QUICK = r"""
+import contextlib, io, json, sys
+from gale import cliargs
+cases = json.loads(open(sys.argv[1]).read())
+out = []
+for argv in cases:
+    quick = cliargs.quick(argv)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # --help
+            slow = vars(cliargs._parser().parse_args(argv))
+    except BaseException as exc:
+        slow = type(exc).__name__
+    out.append([argv, None if quick is None else vars(quick), slow])
+print(json.dumps(out))
+"""
+QUICK_TAKES = [
+    ["serve"],
+    ["serve", "--port", "8080", "--host", "0.0.0.0"],
+    ["serve", "--port=0", "--debug", "--log-level", "warning", "--no-open-browser"],
+    ["serve", "--open-browser", "--drain-timeout", "2.5", "--max-connections", "10",
+     "--config", "x.toml", "--app", "m:a", "--cert", "c.pem", "--key", "k.pem",
+     "--data-dir", "d", "--port", "1", "--port", "2"],
+    ["serve", "--host="],
+    ["service", "run", "--name", "svc", "--port", "9000"],
+    ["service", "run", "--name=svc", "--config", "c.toml", "--host", "h", "--debug"],
+]
+QUICK_DECLINES = [
+    ["serve", "--port", "x"], ["serve", "--po", "1"], ["serve", "--log-level", "loud"],
+    ["serve", "--host", "-x"], ["serve", "--help"], ["serve", "--port"], ["serve", "--debug=1"],
+    ["service", "run"], ["service", "run", "--name"], ["check"], ["serve", "extra"],
+]
+
+
+def test_quick_arguments_match_argparse(host, tmp_path):
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps(QUICK_TAKES + QUICK_DECLINES))
+    results = python(host, QUICK, host.path(cases))
+    for argv, quick, slow in results:
+        if argv in QUICK_TAKES:
+            assert quick == slow, argv
+        else:
+            assert quick is None, argv
+
+
+def test_a_start_imports_only_what_it_needs(host):
+    """On a later start (data files extracted), serving the demo imports no
+    argument parser beyond the quick path, no TOML parser (pack parsed the
+    packed gale.toml), no zip reader, no runpy and nothing that extracts.
+    (dataclasses and json are Tornado's own imports.)"""
+    assert host.run("check").returncode == 0  # extracts the data files
+    proc = host.serve(env={"GALE_IMPORTTIME": "1"})
+    proc.stop()
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert {"gale.cli", "tornado.web", "gale.server"} <= imported, sorted(imported)
+    unneeded = {"argparse", "tomllib", "zipfile", "runpy", "tempfile", "shutil"}
+    assert not imported & unneeded, sorted(imported & unneeded)
