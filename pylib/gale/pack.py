@@ -20,7 +20,7 @@ Two callers, one code path:
                         carries one, only its host part is used)
       --stdlib          CPython's Lib/ (or an installed lib/python3.13); its
                         .py files are compiled, its data files kept; test
-                        suites, tkinter, idlelib, turtle(demo), ensurepip,
+                        suites, tkinter, idlelib, turtle(demo), curses, ensurepip,
                         venv, __phello__, site-packages, lib-dynload and
                         config-* are left out
       --stdlib-extra    a file put at the zip root under its own name, or a
@@ -83,7 +83,10 @@ _BINARY_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib", ".a", ".lib
                     ".o", ".obj", ".exe", ".pdb")
 _LIB_DROP_SUFFIXES = _BINARY_SUFFIXES + (".c", ".h", ".pyi", ".pth")
 STDLIB_EXCLUDES = ("test", "idlelib", "tkinter", "turtle", "turtledemo", "ensurepip",
-                   "venv", "__phello__", "lib2to3", "site-packages", "lib-dynload")
+                   "venv", "__phello__", "lib2to3", "site-packages", "lib-dynload",
+                   # No _curses is built in; Tornado's `import curses` at start
+                   # then fails at once instead of unpacking the cold chunk.
+                   "curses")
 _TEST_DIRS = ("tests", "idle_test")
 APP_SKIP_DIRS = ("__pycache__", ".git", ".hg", ".svn", ".venv", ".mypy_cache",
                  ".pytest_cache", ".ruff_cache", ".tox")

@@ -29,8 +29,12 @@ import sys
 import tempfile
 import time
 
+import startup
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+CACHE = os.environ.get("GALE_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gale")
 APPDIR = os.path.join(HERE, "helloapp")
 SIDES = ("gale", "stock")
 
@@ -94,19 +98,20 @@ def pinned(cmd, cpu, args):
 class Server:
     """One server process this benchmark started; stopped by its own pid."""
 
-    def __init__(self, name, argv, workdir):
+    def __init__(self, name, argv, workdir, env=None):
         self.name = name
         self.port = free_port()
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.logfile = open(os.path.join(workdir, f"{name}-server.log"), "ab")
         self.proc = None
         self.workdir = workdir
+        self.env = env
 
     def start(self, timeout=30.0):
         """Spawns and waits for the first 200; returns seconds from spawn."""
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(self.argv, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                     stdout=self.logfile, stderr=subprocess.STDOUT)
+                                     stdout=self.logfile, stderr=subprocess.STDOUT, env=self.env)
         while True:
             if http_status(self.port) == 200:
                 return time.perf_counter() - t0
@@ -146,23 +151,42 @@ def order(i, sides):
     return sides if i % 2 == 0 else tuple(reversed(sides))
 
 
-def bench_startup(cmds, args, workdir):
+def bench_startup(cmds, args, workdir, envs):
+    """Start to first 200; envs(side, run) is each start's environment (a
+    fresh cache folder per run makes every start of that side a cold one)."""
     times = {side: [] for side in cmds}
     for side in cmds:  # warm the page cache and write any .pyc first; not counted
-        srv = Server(side, cmds[side], workdir)
+        srv = Server(side, cmds[side], workdir, envs(side, "warm-up"))
         try:
             srv.start()
         finally:
             srv.stop()
     for i in range(args.startup_runs):
         for side in order(i, tuple(cmds)):
-            srv = Server(side, cmds[side], workdir)
+            srv = Server(side, cmds[side], workdir, envs(side, i))
             try:
                 times[side].append(srv.start())
             finally:
                 srv.stop()
     return {side: {"median_ms": statistics.median(t) * 1e3, "best_ms": min(t) * 1e3,
                    "runs": len(t)} for side, t in times.items()}
+
+
+def breakdown(cmd, workdir, cache, args):
+    """One warm gale start with -X importtime (GALE_IMPORTTIME=1): its raw
+    output is saved to the results folder and returned."""
+    env = startup.cache_env(cache)
+    env["GALE_IMPORTTIME"] = "1"
+    srv = Server("gale-importtime", cmd, workdir, env)
+    try:
+        srv.start()
+    finally:
+        srv.stop()
+    with open(os.path.join(workdir, "gale-importtime-server.log")) as f:
+        text = f.read()
+    with open(os.path.join(args.results, "importtime-serve.txt"), "w") as f:
+        f.write(text)
+    return text
 
 
 def bench_bare(pythons, args):
@@ -248,6 +272,10 @@ def print_table(res, sides, args):
                      {k: s[k]["median_ms"] for k in sides}))
         rows.append((f"start to first 200, best of {args.startup_runs}", "ms", "lower",
                      {k: s[k]["best_ms"] for k in sides}))
+    if "cold" in res:
+        s = res["cold"]
+        rows.append((f"first start after pack (cold), median of {args.startup_runs}", "ms",
+                     "lower", {k: s[k]["median_ms"] for k in sides}))
     if "bare" in res:
         rows.append((f"interpreter alone (-c pass), median of {args.startup_runs}", "ms", "lower",
                      {k: res["bare"][k]["median_ms"] for k in sides}))
@@ -282,14 +310,14 @@ def print_rows(rows, sides):
     width = max(len(r[0]) for r in rows) + 2
     head = f"{'benchmark':<{width}}{'unit':>6}" + "".join(f"{s:>12}" for s in sides)
     if len(sides) == 2:
-        head += f"{'gale/stock':>12}  better"
+        head += f"{sides[0] + '/' + sides[1]:>12}  better"
     print(head)
     print("-" * len(head))
     for label, unit, better, vals in rows:
         line = f"{label:<{width}}{unit:>6}" + "".join(f"{fmt(vals[s]):>12}" for s in sides)
         if len(sides) == 2:
             numbers = all(not isinstance(vals[s], str) for s in sides)
-            line += f"{vals['gale'] / vals['stock']:>12.2f}" if numbers else f"{'-':>12}"
+            line += f"{vals[sides[0]] / vals[sides[1]]:>12.2f}" if numbers else f"{'-':>12}"
             line += f"  {better}"
         print(line)
 
@@ -308,8 +336,12 @@ def main():
     p.add_argument("--gale", default=os.path.join(ROOT, "dist", "linux-x86_64", "gale"),
                    help="the gale executable (default: dist/linux-x86_64/gale); "
                         "if missing, only the baseline is measured")
-    p.add_argument("--only", action="append", choices=("startup", "wrk", "mask"),
+    p.add_argument("--only", action="append", choices=("startup", "wrk", "mask", "size"),
                    help="run only these benchmarks (repeatable)")
+    p.add_argument("--results", default=os.path.join(CACHE, "bench", "last"),
+                   help="folder for results.json, importtime-serve.txt and sizes.json "
+                        "(default: $GALE_CACHE/bench/last; sizes.json there is also the "
+                        "previous run's figures)")
     p.add_argument("--startup-runs", type=int, default=10)
     p.add_argument("--wrk-rounds", type=int, default=3)
     p.add_argument("--wrk-seconds", type=int, default=5)
@@ -324,7 +356,8 @@ def main():
     p.add_argument("--json", help="also write the raw results here")
     args = p.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-    wanted = args.only or ["startup", "wrk", "mask"]
+    wanted = args.only or ["startup", "wrk", "mask", "size"]
+    os.makedirs(args.results, exist_ok=True)
     if (os.cpu_count() or 1) < 2:
         args.no_pin = True
 
@@ -363,11 +396,25 @@ def main():
     print()
 
     res = {}
+    warm_cache = os.path.join(workdir, "cache-warm")
+
+    def warm(side, run):
+        return startup.cache_env(warm_cache) if side == "gale" else None
+
+    def cold(side, run):
+        if side != "gale" or run == "warm-up":
+            return warm(side, run)
+        return startup.cache_env(os.path.join(workdir, f"cache-cold-{run}"))
+
     try:
         if "startup" in wanted:
             log("start to first 200")
-            res["startup"] = bench_startup(servers, args, workdir)
+            res["startup"] = bench_startup(servers, args, workdir, warm)
+            log("first start after pack (an empty cache for each gale run)")
+            res["cold"] = bench_startup(servers, args, workdir, cold)
             res["bare"] = bench_bare(pythons, args)
+            if "gale" in servers:
+                res["breakdown"] = breakdown(servers["gale"], workdir, warm_cache, args)
         if "wrk" in wanted:
             log("wrk hello-world")
             res["wrk"] = bench_wrk(servers, args, workdir)
@@ -377,6 +424,20 @@ def main():
     except (RuntimeError, subprocess.CalledProcessError) as e:
         sys.exit(f"bench: {e}")
     print_table(res, sides, args)
+    if "breakdown" in res:
+        res["breakdown"] = startup.print_breakdown(res["breakdown"], os.path.join(
+            args.results, "importtime-serve.txt"))
+    if "size" in wanted:
+        previous = os.path.join(args.results, "sizes.json")
+        rows, now = startup.sizes(ROOT, previous)
+        if rows:
+            print("\nexecutables (dist/), against the previous run's figures:")
+            print_rows(rows, ("now", "previous"))
+            with open(previous, "w") as f:
+                json.dump(now, f, indent=2)
+            res["size"] = now
+    with open(os.path.join(args.results, "results.json"), "w") as f:
+        json.dump({"sides": sides, "results": res, "args": vars(args)}, f, indent=2)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"sides": sides, "results": res, "args": vars(args)}, f, indent=2)
