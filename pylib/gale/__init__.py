@@ -17,7 +17,13 @@ import sys as _sys
 
 if "_gale" in _sys.builtin_module_names:  # the executable, not a stock CPython
     def _boot() -> None:
+        import gc
+
         import _gale
+
+        # Off while starting: server.start_done() turns it on once serving,
+        # cli.py for other commands, pythonmode.py before python's own.
+        gc.disable()
 
         from gale import libimport, paths
 

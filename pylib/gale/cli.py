@@ -231,6 +231,10 @@ def _dispatch(argv: list, debug: bool) -> int:
                     and "--version" not in argv):
         argv = ["serve"] + argv
     args = cliargs.parse(argv)
+    if not (args.command == "serve" or getattr(args, "service_command", None) == "run"):
+        import gc
+
+        gc.enable()  # off while starting (gale/__init__.py); only a server waits longer
     if args.version:
         print("\n".join(_versions()))
         return 0

@@ -14,6 +14,7 @@
 The launcher calls prepare() once the interpreter is up (launcher/interp.c).
 """
 
+import gc
 import site
 import sys
 
@@ -22,6 +23,7 @@ from gale import resources
 
 def prepare(warnoptions=()) -> None:
     resources.activate()
+    gc.enable()  # off since gale/__init__.py; python's own code runs as usual
     if warnoptions:
         sys.warnoptions[:] = warnoptions
         if "warnings" in sys.modules:

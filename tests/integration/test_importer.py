@@ -38,6 +38,7 @@ print(json.dumps({
     "email modules": sorted(m.name for m in pkgutil.iter_modules(
         __import__("email").__path__)),
     "chunk 0": type(libimport.active()._loaded[0]).__name__,
+    "gc": __import__("gc").isenabled(),
 }))
 """
 
@@ -50,6 +51,7 @@ def test_library_comes_from_the_code_archive(host):
     assert first["file"] == sep.join([exe, "tornado", "web.pyc"])
     assert first["package path"] == [sep.join([exe, "tornado"])]
     assert first["py.typed"] is True
+    assert first["gc"] is True  # off while starting, on again for python's own code
     assert {"web", "websocket", "ioloop", "platform"} <= set(first["tornado modules"])
     assert {"utils", "message", "mime"} <= set(first["email modules"])
     # The first start unpacked the quick chunk and wrote it to the cache;
@@ -83,7 +85,12 @@ def main():
         fails()
     except ValueError:
         tb = traceback.format_exc()
+    import gc
+
     print(json.dumps({
+        # Off while Gale starts, on (with the start's objects frozen) before
+        # the app's own main runs.
+        "gc": [gc.isenabled(), gc.get_freeze_count() > 1000],
         "file": probeapp.helpers.__file__,
         "file exists": os.path.isfile(probeapp.helpers.__file__),
         "traceback": tb,
@@ -115,6 +122,7 @@ def test_app_modules_behave_as_on_disk(host, tmp_path):
     sep = "\\" if host.windows else "/"
     assert got["file"].endswith(sep.join(["", "app", "probeapp", "helpers.py"]))
     assert got["file exists"] is True
+    assert got["gc"] == [True, True]
     assert 'raise ValueError("raised in app code")  # the line a traceback shows' in got["traceback"]
     assert "probe.py" in got["traceback"]
     assert got["getsource"] == HELPERS
