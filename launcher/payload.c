@@ -59,11 +59,26 @@ int gale_payload_find(const unsigned char *tail, size_t tail_len,
     return -1;
 }
 
+/* Reads the last `len` bytes of `f` (of `size` bytes) into `buf`. */
+static int read_tail(FILE *f, long long size, size_t len, unsigned char *buf)
+{
+#ifdef _WIN32
+    if (_fseeki64(f, size - (long long)len, SEEK_SET) != 0)
+#else
+    if (fseeko(f, (off_t)(size - (long long)len), SEEK_SET) != 0)
+#endif
+        return -1;
+    return fread(buf, 1, len, f) == len ? 0 : -1;
+}
+
 int gale_payload_locate(const char *path, struct gale_payload *out)
 {
+    /* The trailer ends the file unless a signature follows it: a small
+     * read finds it then, and only a signed file needs the whole scan. */
+    static const size_t scans[] = {GALE_PAYLOAD_FIRST_SCAN, GALE_PAYLOAD_SCAN};
     FILE *f;
     long long size;
-    size_t len;
+    size_t len, i;
     unsigned char *buf = NULL;
     int rc = -1, saved;
 
@@ -77,23 +92,21 @@ int gale_payload_locate(const char *path, struct gale_payload *out)
     if (fseeko(f, 0, SEEK_END) != 0 || (size = (long long)ftello(f)) < 0)
         goto end;
 #endif
-    len = size < GALE_PAYLOAD_SCAN ? (size_t)size : GALE_PAYLOAD_SCAN;
-    buf = malloc(len ? len : 1);
+    buf = malloc(GALE_PAYLOAD_SCAN);
     if (buf == NULL)
         goto end;
-#ifdef _WIN32
-    if (_fseeki64(f, size - (long long)len, SEEK_SET) != 0)
-#else
-    if (fseeko(f, (off_t)(size - (long long)len), SEEK_SET) != 0)
-#endif
-        goto end;
-    if (fread(buf, 1, len, f) != len)
-        goto end;
-    if (gale_payload_find(buf, len, (uint64_t)size, out) != 0) {
-        errno = ENOEXEC;
-        goto end;
+    for (i = 0; i < sizeof scans / sizeof scans[0]; i++) {
+        len = size < (long long)scans[i] ? (size_t)size : scans[i];
+        if (read_tail(f, size, len, buf) != 0)
+            goto end;
+        if (gale_payload_find(buf, len, (uint64_t)size, out) == 0) {
+            rc = 0;
+            goto end;
+        }
+        if (len == (size_t)size)
+            break; /* the whole file was read */
     }
-    rc = 0;
+    errno = ENOEXEC;
 end:
     saved = errno;
     free(buf);

@@ -26,6 +26,8 @@
 /* How far from the end the trailer may sit: room for a signature's
  * certificate table after the zip. */
 #define GALE_PAYLOAD_SCAN (1024 * 1024)
+/* Read first: enough when no signature follows the payload. */
+#define GALE_PAYLOAD_FIRST_SCAN (64 * 1024)
 
 struct gale_payload {
     uint64_t offset;     /* file offset of the zip's first byte */

@@ -5,7 +5,10 @@ with Tornado from the same sdist. Prints a table of ratios gale/stock;
 nothing here passes or fails on a timing.
 
 This file owns the measurements:
-  - start to first HTTP 200 (spawn, poll / until 200, median of N);
+  - start to first HTTP 200 (spawn, poll / until 200, median of N), warm
+    and cold (the first start after a pack: an empty cache), and the -X
+    importtime breakdown of a warm start (startup.py);
+  - the executables' sizes against the previous run's (startup.py);
   - hello-world requests/s under wrk (median of R rounds);
   - websocket_mask throughput on 1 MiB, and a 1 MiB copy (memcpy) in the
     same interpreter as the yardstick.

@@ -166,6 +166,40 @@ START_TEST(locate_reads_a_file)
 }
 END_TEST
 
+/* A certificate table longer than the first, small read: the trailer is
+ * found by the second, full scan. A trailer further back than the scan is
+ * not found at all. */
+START_TEST(locate_scans_past_a_long_signature)
+{
+    char path[] = "/tmp/gale-payload-test-XXXXXX";
+    int fd = mkstemp(path);
+    size_t len = 5000, cert = GALE_PAYLOAD_FIRST_SCAN + 4096;
+    struct gale_payload p;
+    FILE *f;
+
+    ck_assert_int_ne(fd, -1);
+    memset(buf, 'h', len);
+    append_payload(buf, &len, 777, 0xab);
+    memset(buf + len, 'c', cert);
+    len += cert;
+    f = fdopen(fd, "wb");
+    ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    ck_assert_int_eq(gale_payload_locate(path, &p), 0);
+    ck_assert_uint_eq(p.offset, 5000);
+    ck_assert_str_eq(p.digest_hex + 62, "ab");
+
+    f = fopen(path, "ab");
+    memset(buf, 'c', GALE_PAYLOAD_SCAN);
+    fwrite(buf, 1, GALE_PAYLOAD_SCAN, f);
+    fclose(f);
+    errno = 0;
+    ck_assert_int_eq(gale_payload_locate(path, &p), -1);
+    ck_assert_int_eq(errno, ENOEXEC);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("payload");
@@ -178,6 +212,7 @@ int main(void)
     tcase_add_test(tc, rejects_inconsistent_trailer);
     tcase_add_test(tc, last_valid_trailer_wins);
     tcase_add_test(tc, locate_reads_a_file);
+    tcase_add_test(tc, locate_scans_past_a_long_signature);
     suite_add_tcase(s, tc);
     return gale_check_run(s);
 }
