@@ -131,10 +131,20 @@ build_sqlite() {
     SQLITE_DIR=$dir/install
 }
 
+# What no build needs: the parts of OpenSSL that CPython's _ssl and _hashlib
+# never reach, whatever a program does with them (docs/windows.md, "What
+# OpenSSL leaves out"). QUIC (OpenSSL 3.5's stack: Python's ssl has no QUIC
+# API), DTLS (no datagram TLS in Python), OCSP stapling and certificate
+# transparency (no API for them; _ssl only reads a certificate's OCSP URIs,
+# which are plain extension data), SRP (no API), and the CMS, CMP,
+# time-stamp and HTTP-client parts of libcrypto, which only OpenSSL's own
+# command-line tools and those protocols use.
+OPENSSL_LEAVE_OUT="no-quic no-dtls no-ocsp no-ct no-srp no-cms no-cmp no-ts no-http"
+
 # OpenSSL: libraries only (no apps, tests or docs), static. OPENSSLDIR points
 # at Debian's so the default CA paths find the system store.
 build_openssl() {
-    local opts="linux-x86_64 no-shared no-apps no-tests no-docs no-module no-engine no-dso -fPIC --openssldir=/usr/lib/ssl --libdir=lib"
+    local opts="linux-x86_64 no-shared no-apps no-tests no-docs no-module no-engine no-dso $OPENSSL_LEAVE_OUT -fPIC --openssldir=/usr/lib/ssl --libdir=lib"
     local recipe="openssl $opts v1" key dir
     key=$(stamp_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
     if [ ! -f "$dir/.done" ]; then
@@ -408,7 +418,7 @@ WIN_OPENSSL_DIRS=(
 )
 build_openssl_win() {
     local conf="$here/openssl/50-gale-mingw.conf"
-    local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso -g0 --libdir=lib"
+    local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso $OPENSSL_LEAVE_OUT -g0 --libdir=lib"
     local recipe="openssl $opts ${WIN_OPENSSL_DIRS[*]} conf=$(sha_of "$conf") v1" key dir
     key=$(win_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
     if [ ! -f "$dir/.done" ]; then
