@@ -163,25 +163,45 @@ build_openssl() {
 # objects beyond libc are switched off. The build tree is kept: it holds
 # libpython, the headers, a build-machine python for compiling .pyc, and the
 # frozen-module headers the Windows targets reuse.
+#
+# It is optimised as CPython's release builds are, with gcc: profile-guided
+# (--enable-optimizations: an instrumented build, a training run, a rebuild
+# with the counts) and ready for link-time optimisation. The training run is
+# cmake/pgo_train.py: the stdlib's own set (-m test --pgo) and a Tornado
+# server workload. The rebuild's objects are "fat" (-ffat-lto-objects):
+# machine code, which every plain link uses (the build python, the test
+# programs), and gcc's IR, which the link of gale itself optimises across
+# the whole program (-flto, CMakeLists.txt). The instrumented build is not
+# LTO; configure's own --with-lto would also make it so, and would link
+# with -flto-partition=none, a single-threaded link of minutes.
 CPYTHON_OFF="_tkinter _curses _curses_panel readline _dbm _gdbm _testcapi _testlimitedcapi _testinternalcapi _testbuffer _testimportmultiple _testmultiphase _testsinglephase _testexternalinspection _xxtestfuzz xxlimited xxlimited_35 xxsubtype _ctypes_test"
 build_cpython() {
     local libdir=/usr/lib/x86_64-linux-gnu
-    local recipe="cpython static MODULE_BUILDTYPE=static off=[$CPYTHON_OFF] zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR v2"
+    local train="$here/pgo_train.py"
+    local pgo_use="-fprofile-use -fprofile-correction -flto=auto -ffat-lto-objects"
+    local recipe="cpython static MODULE_BUILDTYPE=static off=[$CPYTHON_OFF] zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR pgo train=$(sha_of "$train") tornado=$(pin tornado 5) use=[$pgo_use] v3"
     local key dir off=()
     key=$(stamp_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     for m in $CPYTHON_OFF; do off+=("py_cv_module_$m=n/a"); done
     if [ ! -f "$dir/.done" ]; then
-        log "building CPython ($dir); this takes several minutes"
+        log "building CPython ($dir), profile-guided: this takes 15 minutes or more"
+        local started=$SECONDS
         unpack "$(fetch cpython)" "$dir/src"
+        unpack "$(fetch tornado)" "$dir/tornado"
         (cd "$dir/src" && MODULE_BUILDTYPE=static ./configure \
             --disable-shared --without-ensurepip --disable-test-modules \
+            --enable-optimizations \
             --with-openssl="$OPENSSL_DIR" --with-openssl-rpath=no \
             "${off[@]}" \
             ZLIB_CFLAGS="-I$ZLIB_DIR/include" ZLIB_LIBS="-L$ZLIB_DIR/lib -lz" \
             LIBSQLITE3_CFLAGS="-I$SQLITE_DIR/include" LIBSQLITE3_LIBS="-L$SQLITE_DIR/lib -lsqlite3 -lm" \
             BZIP2_LIBS="$libdir/libbz2.a" LIBLZMA_LIBS="$libdir/liblzma.a" \
             LIBFFI_LIBS="$libdir/libffi.a" LIBUUID_LIBS="$libdir/libuuid.a" >&2 \
-            && make -j"$jobs" >&2)
+            && make -j"$jobs" profile-opt PROFILE_TASK="$train $dir/tornado" \
+                PGO_PROF_USE_FLAG="$pgo_use" >&2) \
+            || die "the profile-guided CPython build failed (the training run's output is above)"
+        rm -rf "$dir/tornado"
+        log "CPython built in $(( (SECONDS - started) / 60 )) min"
         # configure does not stop when a module's library is not found; we
         # do. (Its AC_CHECK_LIB probes link with a bare -lNAME, which is why
         # the libraries are given as -L/-l above: only our .a files sit in
@@ -417,8 +437,11 @@ WIN_OPENSSL_DIRS=(
     "MODULESDIR=C:/Program Files/OpenSSL/lib/ossl-modules"
 )
 build_openssl_win() {
-    local conf="$here/openssl/50-gale-mingw.conf"
-    local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso $OPENSSL_LEAVE_OUT -g0 --libdir=lib"
+    local conf="$here/openssl/50-gale-mingw.conf" leave_out=$OPENSSL_LEAVE_OUT
+    # ARM64 only: the SM2 curve's precomputed table (512 KB, for aarch64's
+    # assembly); SM2 still works, computed without it.
+    [ "$target" = win-arm64 ] && leave_out="$leave_out no-sm2-precomp"
+    local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso $leave_out -g0 --libdir=lib"
     local recipe="openssl $opts ${WIN_OPENSSL_DIRS[*]} conf=$(sha_of "$conf") v1" key dir
     key=$(win_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
     if [ ! -f "$dir/.done" ]; then
@@ -441,8 +464,13 @@ build_openssl_win() {
 # headers are platform independent, and its interpreter compiles the
 # payload's .pyc for every target. The key covers every file of that project
 # and of native/cpython/, so editing a patch rebuilds.
+#
+# Link-time optimisation: the library's objects are LLVM bitcode
+# (-flto=thin), which lld, in the link of gale.exe, optimises across the
+# whole program (docs/windows-toolchain.md, "Optimisation").
+WIN_CPYTHON_LTO=thin
 build_cpython_windows() {
-    local out ours recipe key dir
+    local out ours frozen recipe key dir
     out=$(mktemp)
     GALE_JOBS=$jobs bash "$here/thirdparty.sh" linux-x86_64 "$out" \
         || die "the linux-x86_64 build, which the Windows targets need, failed"
@@ -450,7 +478,11 @@ build_cpython_windows() {
     rm -f "$out"
     ours=$(cd "$here/.." && find cmake/cpython native/cpython -type f -print0 | sort -z \
         | xargs -0 sha256sum | sha256sum | cut -c1-16)
-    recipe="cpython win project=$ours frozen=$HOST_CPYTHON_DIR zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR bzip2=$BZIP2_DIR xz=$XZ_DIR v1"
+    # The frozen modules by content: a new Linux build (other flags, a new
+    # profile) makes the same headers and must not rebuild this one.
+    frozen=$(cd "$HOST_CPYTHON_DIR/Python/frozen_modules" && find . -name '*.h' -print0 | sort -z \
+        | xargs -0 sha256sum | sha256sum | cut -c1-16)
+    recipe="cpython win project=$ours frozen=$frozen lto=$WIN_CPYTHON_LTO zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR bzip2=$BZIP2_DIR xz=$XZ_DIR v2"
     key=$(win_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     if [ ! -f "$dir/.done" ]; then
         log "building CPython for $target ($dir); this takes several minutes"
@@ -459,6 +491,7 @@ build_cpython_windows() {
         cmake -S "$here/cpython" -B "$dir/build" -G Ninja \
             -DCMAKE_TOOLCHAIN_FILE="$here/toolchains/zig-$ZIG_TARGET.cmake" \
             -DCMAKE_BUILD_TYPE=Release -DGALE_CPYTHON_SMOKE=OFF \
+            -DGALE_CPYTHON_LTO="$WIN_CPYTHON_LTO" \
             -DGALE_CPYTHON_SRC="$dir/src" \
             -DGALE_CPYTHON_FROZEN_DIR="$HOST_CPYTHON_DIR/Python/frozen_modules" \
             -DGALE_ZLIB_DIR="$ZLIB_DIR" -DGALE_SQLITE_DIR="$SQLITE_DIR" \
