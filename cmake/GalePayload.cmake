@@ -30,6 +30,9 @@ function(gale_add_packed_executable name)
     if(arg_TORNADO_TESTS)
         list(APPEND _args --include-tornado-tests)
     endif()
+    if(GALE_LIBRARY_DOCSTRINGS)
+        list(APPEND _args --keep-docstrings)
+    endif()
     add_custom_command(
         OUTPUT "${arg_OUTPUT}"
         COMMAND "${GALE_BUILD_PYTHON}" "${CMAKE_SOURCE_DIR}/pylib/gale/pack.py" ${_args} -o "${arg_OUTPUT}"

@@ -34,6 +34,8 @@ Two callers, one code path:
                         "pydoc_data" or "turtle", or a sub-path "email/mime")
       --include-tornado-tests  keep tornado/test and Tornado's .py sources
                         (the self-test build: gale python -m tornado.test.runtests)
+      --keep-docstrings keep the library's docstrings (by default they are
+                        left out, as -OO does; the app's are always kept)
       --data SRC=DEST   the file SRC at DEST in the payload (installer/gale.wxs
                         at gale/installer/gale.wxs, for `gale pack --msi`)
       --app, --name     pack an app too (default name: gale.toml's, else the
@@ -65,6 +67,7 @@ if __name__ == "__main__":  # run as a script: make `gale` importable, not its m
     _sys.path.insert(0, _os.path.dirname(_here))
 
 import argparse
+import ast
 import importlib._bootstrap_external
 import importlib.util
 import os
@@ -86,16 +89,48 @@ STDLIB_EXCLUDES = ("test", "idlelib", "tkinter", "turtle", "turtledemo", "ensure
                    "venv", "__phello__", "lib2to3", "site-packages", "lib-dynload",
                    # No _curses is built in; Tornado's `import curses` at start
                    # then fails at once instead of unpacking the cold chunk.
-                   "curses")
+                   "curses",
+                   # The pure-Python twins of _decimal, _datetime and _io,
+                   # which decimal and datetime import only when the C
+                   # module is missing. Every host has it built in.
+                   "_pydecimal", "_pydatetime", "_pyio")
+# The library (stdlib, Tornado, Gale's runtime) is compiled without
+# docstrings, as -OO would, but with asserts kept: 14 % of the compressed
+# library. help() and pydoc show no text for it; the app's own code keeps
+# its docstrings, and so does tornado/test in the self-test build (its
+# tests read some). `pack.py build --keep-docstrings` keeps them all.
+DOCSTRINGS = False
 _TEST_DIRS = ("tests", "idle_test")
 APP_SKIP_DIRS = ("__pycache__", ".git", ".hg", ".svn", ".venv", ".mypy_cache",
                  ".pytest_cache", ".ruff_cache", ".tox")
 
 
-def compile_source(source: bytes, dfile: str) -> bytes:
-    """Unchecked hash-based .pyc bytes for `source`; `dfile` names it in tracebacks."""
+def without_docstrings(tree: ast.Module) -> ast.Module:
+    """`tree` with the docstrings of its module, classes and functions taken
+    out (a body left empty gets a `pass`), as -OO compiles them, but with
+    asserts and __debug__ kept. Every other node keeps its line numbers."""
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        body = node.body
+        first = body[0] if body else None
+        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
+            if len(body) > 1:
+                del body[0]
+            else:
+                body[0] = ast.copy_location(ast.Pass(), first)
+    return tree
+
+
+def compile_source(source: bytes, dfile: str, docstrings: bool = True) -> bytes:
+    """Unchecked hash-based .pyc bytes for `source`; `dfile` names it in
+    tracebacks. `docstrings=False` leaves the docstrings out (the library's
+    default: DOCSTRINGS below)."""
     try:
-        code = compile(source, dfile, "exec", dont_inherit=True, optimize=0)
+        tree = source if docstrings else without_docstrings(
+            ast.parse(source, dfile, type_comments=False))
+        code = compile(tree, dfile, "exec", dont_inherit=True, optimize=0)
     except SyntaxError as exc:
         raise GaleError("PACK", f"{dfile}, line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # e.g. null bytes in the source
@@ -113,12 +148,14 @@ def _read(path: str) -> bytes:
         raise GaleError("PACK", f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def add_tree(entries: dict, src: str, prefix: str, skip, keep_source=None) -> None:
+def add_tree(entries: dict, src: str, prefix: str, skip, keep_source=None,
+             docstrings=None) -> None:
     """Adds folder `src` under zip folder `prefix`: .py compiled, other files as is.
 
     `skip(relpath, is_dir)` filters; relpath uses "/". `keep_source(relpath)`
-    says which .py files are also stored as source. Folder symlinks are
-    followed once."""
+    says which .py files are also stored as source, `docstrings(relpath)`
+    which keep their docstrings (default: all). Folder symlinks are followed
+    once."""
     if not os.path.isdir(src):
         raise GaleError("PACK", f"not a folder: {src}")
     seen = set()
@@ -137,7 +174,8 @@ def add_tree(entries: dict, src: str, prefix: str, skip, keep_source=None) -> No
                 continue
             data = _read(os.path.join(dirpath, name))
             if name.endswith(".py"):
-                entries[prefix + rel[:-3] + ".pyc"] = compile_source(data, prefix + rel)
+                entries[prefix + rel[:-3] + ".pyc"] = compile_source(
+                    data, prefix + rel, docstrings is None or docstrings(rel))
                 if keep_source is not None and keep_source(rel):
                     entries[prefix + rel] = data
             else:
@@ -455,22 +493,28 @@ def build(args) -> dict:
     _check_python()
     host, _ = load_base(args.host)
     entries = {}
-    add_tree(entries, args.stdlib, "", stdlib_skip(args.exclude_stdlib))
+    keep_doc = args.keep_docstrings or DOCSTRINGS
+
+    def docstrings(rel: str) -> bool:
+        return keep_doc or rel.startswith(TORNADO_TESTS + "/")
+    add_tree(entries, args.stdlib, "", stdlib_skip(args.exclude_stdlib), docstrings=docstrings)
     for extra in args.stdlib_extra:
         if os.path.isdir(extra):
-            add_tree(entries, extra, "", lambda rel, is_dir: rel.endswith(_BINARY_SUFFIXES))
+            add_tree(entries, extra, "", lambda rel, is_dir: rel.endswith(_BINARY_SUFFIXES),
+                     docstrings=docstrings)
         else:
             name = os.path.basename(extra)
             data = _read(extra)
             if name.endswith(".py"):
-                entries[name[:-3] + ".pyc"] = compile_source(data, name)
+                entries[name[:-3] + ".pyc"] = compile_source(data, name, keep_doc)
             else:
                 entries[name] = data
     # The self-test build also carries Tornado's sources: its suite reads
     # them (api_test) and checks source lines in tracebacks (testing_test).
     keep = (lambda rel: rel.startswith("tornado/")) if args.include_tornado_tests else None
     for lib in args.lib:
-        add_tree(entries, lib, "", lib_skip(args.include_tornado_tests), keep)
+        add_tree(entries, lib, "", lib_skip(args.include_tornado_tests), keep,
+                 docstrings=docstrings)
     for pair in args.data:
         src, sep, dest = pair.partition("=")
         if not sep or not dest:
@@ -515,6 +559,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--lib", action="append", default=[], required=True)
     b.add_argument("--exclude-stdlib", action="append", default=[])
     b.add_argument("--include-tornado-tests", action="store_true")
+    b.add_argument("--keep-docstrings", action="store_true")
     b.add_argument("--data", action="append", default=[], metavar="SRC=DEST")
     b.add_argument("--app")
     b.add_argument("--name")

@@ -62,6 +62,32 @@ def test_library_comes_from_the_code_archive(host):
     assert python(host, LIBRARY)["chunk 0"] == "mmap"
 
 
+LEAN = r"""
+import datetime, decimal, importlib.util, io, json, sys
+import tornado.web
+import gale.config
+print(json.dumps({
+    "docstrings": [json.dumps.__doc__, json.__doc__, tornado.web.RequestHandler.__doc__,
+                   gale.config.__doc__],
+    "fallbacks": [importlib.util.find_spec(m) is not None
+                  for m in ("_pydecimal", "_pydatetime", "_pyio")],
+    "C modules": [m in sys.modules for m in ("_decimal", "_datetime")]
+                 + [io.StringIO.__module__, decimal.Decimal(1) / 8 == decimal.Decimal("0.125")],
+    "asserts": sys.flags.optimize,
+}))
+"""
+
+
+def test_library_is_lean(host):
+    """The library is compiled without docstrings (pack.py, DOCSTRINGS) and
+    without the pure-Python twins of built-in C modules; asserts stay."""
+    got = python(host, LEAN)
+    assert got["docstrings"] == [None, None, None, None]
+    assert got["fallbacks"] == [False, False, False]
+    assert got["C modules"] == [True, True, "_io", True]
+    assert got["asserts"] == 0
+
+
 APP_MODULE = '''\
 import json
 import sys
@@ -95,6 +121,7 @@ def main():
         "file exists": os.path.isfile(probeapp.helpers.__file__),
         "traceback": tb,
         "getsource": inspect.getsource(probeapp.helpers.twice),
+        "docstring": probeapp.helpers.twice.__doc__,
         "iter_modules": sorted(m.name for m in pkgutil.iter_modules(probeapp.__path__)),
         "files()": importlib.resources.files("probeapp").joinpath("words.txt").read_text(),
     }))
@@ -126,6 +153,7 @@ def test_app_modules_behave_as_on_disk(host, tmp_path):
     assert 'raise ValueError("raised in app code")  # the line a traceback shows' in got["traceback"]
     assert "probe.py" in got["traceback"]
     assert got["getsource"] == HELPERS
+    assert got["docstring"] == "Doubles x."  # the app keeps its docstrings
     assert got["iter_modules"] == ["helpers", "more", "sub"]
     assert got["files()"] == "some words\n"
 
