@@ -173,13 +173,18 @@ build_openssl() {
 # programs), and gcc's IR, which the link of gale itself optimises across
 # the whole program (-flto, CMakeLists.txt). The instrumented build is not
 # LTO; configure's own --with-lto would also make it so, and would link
-# with -flto-partition=none, a single-threaded link of minutes.
+# with -flto-partition=none, a single-threaded link of minutes. CPython's
+# own programs (the build python, _freeze_module, _testembed) link with
+# -fno-lto: gcc would otherwise optimise each of them whole, minutes more,
+# for tools that only run at build time. No debug info (-g0): the host is
+# stripped, and it would only slow the compiles and the LTO link.
 CPYTHON_OFF="_tkinter _curses _curses_panel readline _dbm _gdbm _testcapi _testlimitedcapi _testinternalcapi _testbuffer _testimportmultiple _testmultiphase _testsinglephase _testexternalinspection _xxtestfuzz xxlimited xxlimited_35 xxsubtype _ctypes_test"
 build_cpython() {
     local libdir=/usr/lib/x86_64-linux-gnu
     local train="$here/pgo_train.py"
     local pgo_use="-fprofile-use -fprofile-correction -flto=auto -ffat-lto-objects"
-    local recipe="cpython static MODULE_BUILDTYPE=static off=[$CPYTHON_OFF] zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR pgo train=$(sha_of "$train") tornado=$(pin tornado 5) use=[$pgo_use] v3"
+    local opt="-DNDEBUG -g0 -O3 -Wall"
+    local recipe="cpython static MODULE_BUILDTYPE=static off=[$CPYTHON_OFF] zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR pgo train=$(sha_of "$train") tornado=$(pin tornado 5) opt=[$opt] use=[$pgo_use] link=-fno-lto v4"
     local key dir off=()
     key=$(stamp_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     for m in $CPYTHON_OFF; do off+=("py_cv_module_$m=n/a"); done
@@ -188,7 +193,7 @@ build_cpython() {
         local started=$SECONDS
         unpack "$(fetch cpython)" "$dir/src"
         unpack "$(fetch tornado)" "$dir/tornado"
-        (cd "$dir/src" && MODULE_BUILDTYPE=static ./configure \
+        (cd "$dir/src" && MODULE_BUILDTYPE=static OPT="$opt" ./configure \
             --disable-shared --without-ensurepip --disable-test-modules \
             --enable-optimizations \
             --with-openssl="$OPENSSL_DIR" --with-openssl-rpath=no \
@@ -198,7 +203,7 @@ build_cpython() {
             BZIP2_LIBS="$libdir/libbz2.a" LIBLZMA_LIBS="$libdir/liblzma.a" \
             LIBFFI_LIBS="$libdir/libffi.a" LIBUUID_LIBS="$libdir/libuuid.a" >&2 \
             && make -j"$jobs" profile-opt PROFILE_TASK="$train $dir/tornado" \
-                PGO_PROF_USE_FLAG="$pgo_use" >&2) \
+                PGO_PROF_USE_FLAG="$pgo_use" LDFLAGS_NODIST=-fno-lto >&2) \
             || die "the profile-guided CPython build failed (the training run's output is above)"
         rm -rf "$dir/tornado"
         log "CPython built in $(( (SECONDS - started) / 60 )) min"

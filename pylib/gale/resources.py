@@ -38,6 +38,22 @@ def _log():
     return logging.getLogger("gale")
 
 
+def _remove_tree(path: str) -> None:
+    """Removes folder `path` if it can. On Windows a deleted file can stay
+    "delete pending" for a moment while another process (a virus scanner,
+    the indexer, a concurrent start reading the same files) still has it
+    open, and the folder's removal then fails as not empty: try again for
+    up to about a second. Whatever is left is pruned later (_prune)."""
+    import shutil
+    import time
+
+    for attempt in range(10 if os.name == "nt" else 1):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(0.02 * (attempt + 1))
+
+
 def _is_digest_dir(name: str) -> bool:
     return len(name) == 16 and all(c in "0123456789abcdef" for c in name)
 
@@ -158,7 +174,6 @@ def _extract_into(parent: str, key: str, digest: str, exe: str, manifest: dict) 
         except OSError:
             pass
         return final
-    import shutil
     import tempfile
 
     os.makedirs(parent, exist_ok=True)
@@ -169,7 +184,7 @@ def _extract_into(parent: str, key: str, digest: str, exe: str, manifest: dict) 
             f.write(f"{digest}\n{len(manifest['resources'])} files\n")
         _publish(tmp, final, digest, manifest)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
     _log().debug("extracted %d files to %s", len(manifest["resources"]), final)
     _prune(parent, key)
     return final
@@ -197,8 +212,6 @@ def _write_files(folder: str, exe: str, manifest: dict) -> None:
 
 def _publish(tmp: str, final: str, digest: str, manifest: dict) -> None:
     """Renames `tmp` to `final`; tolerates another process having done it first."""
-    import shutil
-
     try:
         os.rename(tmp, final)
         return
@@ -216,7 +229,7 @@ def _publish(tmp: str, final: str, digest: str, manifest: dict) -> None:
     except OSError:
         if not _is_complete(final, digest, manifest):
             raise
-    shutil.rmtree(aside, ignore_errors=True)
+    _remove_tree(aside)
 
 
 def _prune(parent: str, keep: str) -> None:
