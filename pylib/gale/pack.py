@@ -94,12 +94,6 @@ STDLIB_EXCLUDES = ("test", "idlelib", "tkinter", "turtle", "turtledemo", "ensure
                    # which decimal and datetime import only when the C
                    # module is missing. Every host has it built in.
                    "_pydecimal", "_pydatetime", "_pyio")
-# The library (stdlib, Tornado, Gale's runtime) is compiled without
-# docstrings, as -OO would, but with asserts kept: 14 % of the compressed
-# library. help() and pydoc show no text for it; the app's own code keeps
-# its docstrings, and so does tornado/test in the self-test build (its
-# tests read some). `pack.py build --keep-docstrings` keeps them all.
-DOCSTRINGS = False
 _TEST_DIRS = ("tests", "idle_test")
 APP_SKIP_DIRS = ("__pycache__", ".git", ".hg", ".svn", ".venv", ".mypy_cache",
                  ".pytest_cache", ".ruff_cache", ".tox")
@@ -126,7 +120,7 @@ def without_docstrings(tree: ast.Module) -> ast.Module:
 def compile_source(source: bytes, dfile: str, docstrings: bool = True) -> bytes:
     """Unchecked hash-based .pyc bytes for `source`; `dfile` names it in
     tracebacks. `docstrings=False` leaves the docstrings out (the library's
-    default: DOCSTRINGS below)."""
+    default, see build())."""
     try:
         tree = source if docstrings else without_docstrings(
             ast.parse(source, dfile, type_comments=False))
@@ -493,7 +487,12 @@ def build(args) -> dict:
     _check_python()
     host, _ = load_base(args.host)
     entries = {}
-    keep_doc = args.keep_docstrings or DOCSTRINGS
+    # The library (stdlib, Tornado, Gale's runtime) is compiled without
+    # docstrings, as -OO would, but with asserts kept: 14 % of the compressed
+    # library. help() and pydoc show no text for it; the app's own code keeps
+    # its docstrings (collect_app), and so does tornado/test in the self-test
+    # build (its tests read some). --keep-docstrings keeps them all.
+    keep_doc = args.keep_docstrings
 
     def docstrings(rel: str) -> bool:
         return keep_doc or rel.startswith(TORNADO_TESTS + "/")

@@ -79,7 +79,7 @@ print(json.dumps({
 
 
 def test_library_is_lean(host):
-    """The library is compiled without docstrings (pack.py, DOCSTRINGS) and
+    """The library is compiled without docstrings (pack.py build) and
     without the pure-Python twins of built-in C modules; asserts stay."""
     got = python(host, LEAN)
     assert got["docstrings"] == [None, None, None, None]
