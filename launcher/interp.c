@@ -13,6 +13,7 @@
 #include "gale_exit.h"
 #include "gale_log.h"
 #include "gale_module.h"
+#include "frozen_boot.h"
 #include "platform.h"
 #include "speedups.h"
 
@@ -232,6 +233,7 @@ int gale_interp_run(struct gale_ctx *ctx)
     int rc = GALE_EXIT_INIT;
 
     gale_module_configure(&info);
+    gale_frozen_boot_install();
     if (PyImport_AppendInittab("_gale", gale_module_init) != 0 ||
         PyImport_AppendInittab("tornado.speedups", gale_speedups_init) != 0) {
         GALE_ERROR("cannot register the built-in modules");

@@ -13,6 +13,7 @@
 
 #include "gale_module.h"
 #include "components.h"
+#include "frozen_boot.h"
 #include "gale_exit.h"
 #include "service.h"
 #ifdef _WIN32
@@ -81,7 +82,7 @@ static int gale_module_exec(PyObject *module)
         PyModule_Add(module, "payload_size", PyLong_FromUnsignedLongLong(i->payload_size)) < 0 ||
         PyModule_AddStringConstant(module, "payload_digest", i->payload_digest) < 0)
         return -1;
-    if (gale_components_add(module) < 0)
+    if (gale_components_add(module) < 0 || gale_frozen_boot_add(module) < 0)
         return -1;
 #ifdef _WIN32
     if (gale_readiness_add(module) < 0)

@@ -13,10 +13,10 @@ CODE_MEMBER = f"{META_DIR}/code"
 MANIFEST = f"{META_DIR}/manifest"
 MANIFEST_FORMAT = 2
 CODE_MAGIC = b"GALECOD1"
-# Modules that stay ordinary zip members besides living in the code archive:
-# what the interpreter imports before gale/__init__.py installs the archive's
-# finder (the codec search; linecache, which running a command loads;
-# warnings, which -b loads; runpy
+# Modules the host carries frozen besides their copy in the code archive
+# (cmake/freeze_boot.py, native/frozen_boot.c): what the interpreter imports
+# before gale/__init__.py installs the archive's finder (the codec search;
+# linecache, which running a command loads; warnings, which -b loads; runpy
 # and its importlib parts, for `gale python -m`), and the finder itself
 # with what it imports.
 BOOT_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "importlib", "importlib._abc",

@@ -22,7 +22,8 @@ code is used, so a damaged cache file is caught too. The member after it,
 the files to extract) checked against its zip CRC-32.
 
 Only built-in and frozen modules may be imported here: everything else is
-what this module serves. ``gale/__init__.py`` runs install() in the
+what this module serves. This module, and the others a start needs before
+it is installed (layout.BOOT_MODULES), come frozen from the host. ``gale/__init__.py`` runs install() in the
 executable, before anything else of Gale's is imported; under a stock
 CPython (pack.py) nothing here runs.
 """
@@ -305,11 +306,33 @@ def install(exe: str, offset: int) -> Library:
         if getattr(entry, "__name__", "") == "PathFinder":
             at = i
             break
+    _adopt_frozen(library, finder)
     sys.meta_path.insert(at, finder)
     sys.path_hooks.insert(0, finder.path_hook)
     sys.path_importer_cache.pop(exe, None)
     _library = library
     return library
+
+
+def _adopt_frozen(library: Library, finder: LibraryFinder) -> None:
+    """The boot modules came frozen from the host (native/frozen_boot.c).
+    Checks that they are the library's own code, so that the rest of Gale
+    matches them, and gives those imported so far the library's spec, as if
+    they had come from the archive (``__file__``, a ``__path__`` that
+    pkgutil can list); the others will come from the archive. Raises
+    PayloadDamaged."""
+    import _gale
+    from _frozen_importlib import _init_module_attrs
+
+    for name, crc in _gale.frozen_boot.items():
+        entry = library.modules.get(name)
+        if entry is None or entry[3] != crc:
+            raise PayloadDamaged(f"{library.exe}: the payload's library is not the one this "
+                                 f"host was built with (module {name} differs)")
+        module = sys.modules.get(name)
+        if module is not None and getattr(module.__spec__, "origin", None) == "frozen":
+            _init_module_attrs(finder.find_spec(name), module, override=True)
+    _gale.end_frozen_boot()
 
 
 def active() -> Library | None:

@@ -288,10 +288,11 @@ def identity_for(name: str, values: dict, flags: dict | None = None):
 
 
 def split_library(entries: dict, roots: list, hot) -> dict:
-    """`entries` with the library's .pyc moved into the code archive: all but
-    the BOOT_MODULES', which stay members too, and those under an extraction
-    root, which stay members only (importer.py serves them). A library that
-    carries its archive already (taken from an executable) is kept as it is."""
+    """`entries` with the library's .pyc moved into the code archive, all
+    but those under an extraction root, which stay members only (importer.py
+    serves them). The BOOT_MODULES go to the archive's first chunk; the host
+    carries them frozen too. A library that carries its archive already
+    (taken from an executable) is kept as it is."""
     if payload.CODE_MEMBER in entries:
         return dict(entries)
     out, modules = {}, {}
@@ -301,8 +302,6 @@ def split_library(entries: dict, roots: list, hot) -> dict:
             out[path] = data
             continue
         modules[found[0]] = (data, found[1])
-        if found[0] in payload.BOOT_MODULES:
-            out[path] = data
     out[payload.CODE_MEMBER] = payload.build_code_archive(modules, set(hot) | set(payload.BOOT_MODULES))
     return out
 

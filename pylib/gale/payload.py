@@ -18,9 +18,9 @@ Zip layout (names in layout.py):
                        stdlib, tornado/, gale/); libimport.py reads it
     __gale__/manifest  second, stored: marshalled dict (name, gale.toml, the
                        files to extract)
-    <root>             data files of the library, the .pyc of BOOT_MODULES
-                       (imported before the archive's finder exists), and in
-                       test builds tornado/ whole
+    <root>             data files of the library, and in test builds
+                       tornado/ whole (the BOOT_MODULES, imported before the
+                       archive's finder exists, are frozen into the host)
     __gale_app__/      the app: .py compiled to .pyc and kept as source,
                        everything else as is
 

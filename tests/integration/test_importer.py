@@ -13,7 +13,7 @@ import struct
 
 import pytest
 
-from harness import exit_codes, one_error_line
+from harness import Host, exit_codes, one_error_line
 from test_runtime import pack, write_app
 
 TRAILER = struct.Struct("<8sQQ32s")  # magic, offset, size, SHA-256 (payload.py)
@@ -201,6 +201,69 @@ def test_damaged_payload_is_refused(host, tmp_path, part):
         out = host.run(*args, exe=exe)
         assert out.returncode == payload_code, (args, out.stderr)
         assert "damaged" in one_error_line(out.stderr), out.stderr
+
+
+BOOT = r"""
+import json, sys, zipfile
+import _gale, encodings, gale, gale.libimport, linecache
+from gale import layout
+print(json.dumps({
+    "frozen": sorted(_gale.frozen_boot),
+    "boot": sorted(layout.BOOT_MODULES),
+    "loaders": sorted({type(sys.modules[m].__loader__).__name__
+                       for m in ("encodings", "gale", "gale.libimport", "linecache")}),
+    "files": [encodings.__file__, gale.libimport.__file__],
+    "gale path": gale.__path__,
+    "zipimporters": sorted(k for k, v in sys.path_importer_cache.items()
+                           if type(v).__name__ == "zipimporter"),
+    "boot members": sorted(n for n in zipfile.ZipFile(_gale.executable).namelist()
+                           if n.endswith(".pyc") and not n.startswith("__gale_app__/")),
+}))
+"""
+
+
+def test_boot_modules_come_frozen_from_the_host(host):
+    """What a start imports before the code archive's finder exists comes
+    frozen from the host (native/frozen_boot.c), not through zipimport,
+    and afterwards looks as the rest of the library does."""
+    got = python(host, BOOT)
+    exe = host.path(host.exe)
+    sep = "\\" if host.windows else "/"
+    assert got["frozen"] == got["boot"]
+    assert got["loaders"] == ["LibraryFinder"]
+    assert got["files"] == [sep.join([exe, "encodings", "__init__.pyc"]),
+                            sep.join([exe, "gale", "libimport.pyc"])]
+    assert got["gale path"] == [sep.join([exe, "gale"])]
+    assert got["zipimporters"] == []
+    assert got["boot members"] == []
+
+
+MISMATCH = r"""
+import marshal, sys
+from gale import pack, payload
+host, library = pack.load_base(sys.argv[1])
+modules = payload.read_code_archive(library[payload.CODE_MEMBER])
+code, is_package = modules["gale.paths"]
+changed = marshal.loads(code)
+changed = changed.replace(co_consts=changed.co_consts + ("built from other sources",))
+modules["gale.paths"] = (marshal.dumps(changed), is_package)
+library[payload.CODE_MEMBER] = payload.build_code_archive(
+    {name: (bytes(16) + code, pkg) for name, (code, pkg) in modules.items()}, set(modules))
+pack.assemble(sys.argv[2], host, library)
+"""
+
+
+def test_library_from_other_sources_is_refused(host, linux_exe, tmp_path):
+    """A payload whose library is intact but was not built with this host
+    (its gale.paths differs from the host's frozen copy) is refused with the
+    PAYLOAD exit code before any of it runs."""
+    out = host.exe_path(tmp_path / "other")
+    made = Host(linux_exe, host.home).run("python", "-c", MISMATCH, host.exe, out)
+    assert made.returncode == 0, made.stderr
+    result = host.run("--version", exe=out)
+    assert result.returncode == exit_codes(host)["PAYLOAD"], result.stderr
+    assert "not the one this host was built with (module gale.paths" in one_error_line(
+        result.stderr), result.stderr
 
 
 def test_damaged_cache_is_unpacked_again(host):
