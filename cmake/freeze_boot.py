@@ -9,7 +9,8 @@ Each module is compiled by pack.compile_source exactly as the payload's
 library compiles it, so its code is the same bytes as the library's copy,
 and the header also records the CRC-32 of those bytes: libimport.install()
 compares them with the library's index and refuses a payload whose library
-was built from other sources (native/frozen_boot.c, docs/payload.md).
+was built from other sources (native/frozen_boot.c, docs/payload.md), and
+`gale pack` compares their digest, the boot id, before it writes one.
 Must run under the CPython 3.13 that compiles the payload.
 """
 
@@ -20,7 +21,7 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 
-from gale import pack  # noqa: E402 (needs the path above)
+from gale import pack, payload  # noqa: E402 (needs the path above)
 from gale.layout import BOOT_MODULES  # noqa: E402
 
 
@@ -50,7 +51,10 @@ def header(modules) -> str:
     out += ["    {0, 0, 0, 0},", "};", "", "/* CRC-32 of each module's code, in the order above */",
             "static const unsigned long gale_frozen_boot_crcs[] = {"]
     out += [f"    {zlib.crc32(code)}UL, /* {name} */" for name, code, _ in modules]
-    out += ["};", ""]
+    out += ["};", "", "/* what `gale pack` compares with its library's (payload.host_boot_id) */",
+            "static const char gale_frozen_boot_id[] = \"%s%s\";" % (
+                payload.BOOT_ID_MARKER.decode(),
+                payload.boot_id({name: zlib.crc32(code) for name, code, _ in modules})), ""]
     return "\n".join(out)
 
 

@@ -47,5 +47,9 @@ int gale_frozen_boot_add(PyObject *module)
         }
         Py_DECREF(crc);
     }
-    return PyModule_Add(module, "frozen_boot", crcs);
+    if (PyModule_Add(module, "frozen_boot", crcs) < 0)
+        return -1;
+    /* also keeps the marked id in the host, where `gale pack` reads it */
+    return PyModule_AddStringConstant(module, "frozen_boot_id",
+                                      gale_frozen_boot_id + sizeof "GALE-BOOT-ID:" - 1);
 }

@@ -14,6 +14,8 @@ void gale_frozen_boot_install(void);
 /* Adds to module `_gale`:
  *   frozen_boot      {module name: CRC-32 of its frozen code}, which
  *                    libimport.install() checks against the payload's library
+ *   frozen_boot_id   their digest (payload.boot_id), which `gale pack` also
+ *                    finds in the host's bytes
  *   end_frozen_boot  turns the frozen copies off once that library's finder
  *                    is installed
  * Returns 0, or -1 with a Python exception set. */

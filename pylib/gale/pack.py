@@ -327,6 +327,7 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
         # whole package gets real locations in test builds.
         roots.append("tornado")
     entries = payload.with_parent_dirs(split_library(entries, roots, hot))
+    check_boot(host, entries[payload.CODE_MEMBER])
     entries[payload.MANIFEST] = payload.build_manifest(name, config_text, entries, roots)
     entries = payload.with_parent_dirs(entries)
     if is_windows(executable_target(host) or ""):
@@ -350,6 +351,23 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
             "entries": len(entries),
             "payload": len(zip_bytes), "size": len(host) + len(zip_bytes),
             "sbom": sbom_out and os.path.abspath(sbom_out)}
+
+
+def check_boot(host: bytes, code_member: bytes) -> None:
+    """The host's frozen boot modules must be its library's own code, or the
+    executable would refuse to start (libimport.py)."""
+    found = payload.host_boot_id(host)
+    if found is None:
+        raise GaleError("PACK", "the host carries no frozen boot modules: it is not a host "
+                                "of this Gale version")
+    try:
+        wanted = payload.library_boot_id(code_member)
+    except payload.PayloadError as exc:
+        raise GaleError("PACK", f"the library's code archive: {exc}") from None
+    if found != wanted:
+        raise GaleError("PACK", "the host and the library come from different Gale builds "
+                                "(the host's frozen boot modules differ from the library's); "
+                                "use a host template from the same build")
 
 
 def _write(path: str, writer, *args):

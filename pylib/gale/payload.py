@@ -191,17 +191,48 @@ def build_code_archive(modules: dict, hot) -> bytes:
                     + [p for p, _, _ in chunks])
 
 
-def read_code_archive(data: bytes) -> dict:
-    """name -> (marshalled code, is_package) of a code archive's bytes, every
-    chunk and module checked (for tests and tools; the runtime has libimport)."""
+def code_index(data: bytes) -> tuple[dict, int]:
+    """(the checked index, where the chunks start) of a code archive's bytes."""
     if data[:8] != CODE_MAGIC or len(data) < 16:
         raise PayloadError("the code archive is of another format")
     size, crc = struct.unpack("<II", data[8:16])
     header = data[16:16 + size]
     if zlib.crc32(header) != crc:
         raise PayloadError("the code archive's index is damaged")
-    index = marshal.loads(header)
-    at, unpacked = 16 + size, []
+    return marshal.loads(header), 16 + size
+
+
+# In a host, "GALE-BOOT-ID:" and boot_id() of its frozen boot modules
+# (cmake/freeze_boot.py), which pack compares with its library's.
+BOOT_ID_MARKER = b"GALE-BOOT-ID:"
+
+
+def boot_id(crcs: dict) -> str:
+    """32 hex digits naming the code of the boot modules, {name: CRC-32}."""
+    text = "".join(f"{name}={crcs[name]}\n" for name in sorted(crcs))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def library_boot_id(code_member: bytes) -> str:
+    """boot_id() of the BOOT_MODULES in a code archive's bytes."""
+    modules = code_index(code_member)[0]["modules"]
+    return boot_id({name: modules[name][3] for name in BOOT_MODULES if name in modules})
+
+
+def host_boot_id(host: bytes) -> str | None:
+    """The boot id a host carries, or None if it has none."""
+    at = host.find(BOOT_ID_MARKER)
+    if at < 0:
+        return None
+    at += len(BOOT_ID_MARKER)
+    return host[at:at + 32].decode("ascii", "replace")
+
+
+def read_code_archive(data: bytes) -> dict:
+    """name -> (marshalled code, is_package) of a code archive's bytes, every
+    chunk and module checked (for tests and tools; the runtime has libimport)."""
+    index, at = code_index(data)
+    unpacked = []
     for number, (csize, usize, method, sha) in enumerate(index["chunks"]):
         packed = data[at:at + csize]
         at += csize

@@ -3,7 +3,7 @@
 
 import os
 
-from harness import exit_codes, free_port, get
+from harness import exit_codes, free_port, get, one_error_line
 
 
 def test_packed_example_serves(host, source_dir, tmp_path):
@@ -70,6 +70,26 @@ def test_pack_errors_leave_nothing_behind(host, tmp_path):
     assert out.returncode in (codes["CONFIG"], codes["PACK"]), out.stderr
     assert not out_exe.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(("never", ".never"))]
+
+
+def test_pack_refuses_a_host_from_another_build(host, source_dir, tmp_path):
+    """A host template whose frozen boot modules are not the library's code
+    (here its boot id is altered) would make an executable that refuses to
+    start: pack says so instead, and writes nothing."""
+    template = os.path.join(os.path.dirname(host.exe), "gale-host" + host.suffix)
+    with open(template, "rb") as f:
+        data = bytearray(f.read())
+    at = data.find(b"GALE-BOOT-ID:") + len(b"GALE-BOOT-ID:")
+    assert at > len(b"GALE-BOOT-ID:") and data.count(b"GALE-BOOT-ID:") == 1
+    data[at] = ord("0") if data[at] != ord("0") else ord("1")
+    other = tmp_path / ("other-host" + host.suffix)
+    other.write_bytes(bytes(data))
+    out_exe = tmp_path / ("never" + host.suffix)
+    out = host.run("pack", os.path.join(source_dir, "examples", "hello"), "--host-template",
+                   host.path(other), "-o", host.path(out_exe))
+    assert out.returncode == exit_codes(host)["PACK"], out.stderr
+    assert "different Gale builds" in one_error_line(out.stderr), out.stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("never", ".never"))]
 
 
 def test_pack_does_not_need_a_compiler(host, source_dir, tmp_path):
