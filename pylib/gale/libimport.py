@@ -23,9 +23,9 @@ the files to extract) checked against its zip CRC-32.
 
 Only built-in and frozen modules may be imported here: everything else is
 what this module serves. This module, and the others a start needs before
-it is installed (layout.BOOT_MODULES), come frozen from the host. ``gale/__init__.py`` runs install() in the
-executable, before anything else of Gale's is imported; under a stock
-CPython (pack.py) nothing here runs.
+it is installed (layout.BOOT_MODULES), come frozen from the host.
+``gale/__init__.py`` runs install() in the executable, before anything else
+of Gale's is imported; under a stock CPython (pack.py) nothing here runs.
 """
 
 import marshal
