@@ -55,6 +55,35 @@ void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale
     }
 }
 
+int gale_cli_python_dev_mode(int argc, char *const *argv, int first)
+{
+    int i, dev = 0;
+
+    for (i = first; i < argc; i++) {
+        const char *arg = argv[i], *p;
+
+        if (arg[0] != '-' || arg[1] == '\0' || strcmp(arg, "--") == 0)
+            break; /* the script, `-` (stdin) or the end of the options */
+        if (arg[1] == '-') {
+            if (strcmp(arg, "--check-hash-based-pycs") == 0)
+                i++; /* its value */
+            continue;
+        }
+        for (p = arg + 1; *p != '\0'; p++) {
+            if (*p == 'c' || *p == 'm')
+                return dev; /* the rest is the command's */
+            if (*p == 'W' || *p == 'X') {
+                const char *value = p[1] != '\0' ? p + 1 : (i + 1 < argc ? argv[++i] : "");
+
+                if (*p == 'X' && strcmp(value, "dev") == 0)
+                    dev = 1;
+                break;
+            }
+        }
+    }
+    return dev;
+}
+
 const char *gale_cli_usage(void)
 {
     return

@@ -27,6 +27,12 @@ struct gale_cli {
  * started through sys.executable (see GALE_CLI_PYTHON_ENV). */
 void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale_cli *out);
 
+/* Whether python's options in argv[first..argc) ask for -X dev: they are
+ * read as python reads them, up to the script, -c or -m. The
+ * pre-initialisation needs this before the interpreter parses its command
+ * line, to put the debug hooks on the memory allocators. */
+int gale_cli_python_dev_mode(int argc, char *const *argv, int first);
+
 /* Set by `gale python` to its own executable's path, and so inherited by its
  * children: an executable that finds its own path there acts as python for
  * any command line. That is how `subprocess.Popen([sys.executable])` or

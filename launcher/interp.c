@@ -38,6 +38,10 @@ static PyStatus preinitialize(struct gale_ctx *ctx)
     /* UTF-8 everywhere: argv arrives as UTF-8 (main.c), and apps get the
      * same text encoding on Linux and Windows. */
     pre.utf8_mode = 1;
+    /* The isolated pre-configuration ignores -X dev; `gale python` honours
+     * it as python does, which starts here with the allocators' debug hooks. */
+    if (ctx->cli.command == GALE_CMD_PYTHON)
+        pre.dev_mode = gale_cli_python_dev_mode(ctx->argc, ctx->argv, ctx->cli.first_arg);
     return Py_PreInitializeFromBytesArgs(&pre, ctx->argc, ctx->argv);
 }
 
@@ -96,6 +100,10 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
      * `gale python` gets site's interactive builtins from gale.pythonmode. */
     config->site_import = 0;
     config->parse_argv = python;
+    /* -1: decided by the command line, as python's -X dev (the isolated
+     * configuration says 0, which would ignore it). */
+    if (python)
+        config->dev_mode = -1;
     /* -X importtime for every command, for start-up breakdowns (the
      * benchmarks); the isolated interpreter ignores PYTHONPROFILEIMPORTTIME. */
     if (getenv(GALE_IMPORTTIME_ENV) != NULL && strcmp(getenv(GALE_IMPORTTIME_ENV), "1") == 0)

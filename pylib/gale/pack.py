@@ -561,8 +561,8 @@ def build_msi(args) -> dict:
     _, _, name, values = collect_app(args.app, None)
     identity = identity_for(name, values)
     info = msi.build(args.exe, identity, args.target, values)
-    return {"out": info["msi"], "name": name, "entries": 0, "payload": 0,
-            "size": os.path.getsize(info["msi"])}
+    return {"line": f"wrote {info['msi']} ({name} {identity.version}, {args.target}: "
+                    f"{os.path.getsize(info['msi'])} bytes, ProductCode {info['product_code']})"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -602,7 +602,8 @@ def main(argv=None) -> int:
     except GaleError as exc:
         print(f"pack.py: error: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {info['out']} ({info['name']}: {info['entries']} entries, "
+    print(info.get("line") or
+          f"wrote {info['out']} ({info['name']}: {info['entries']} entries, "
           f"payload {info['payload']} bytes, {info['size']} bytes in all)")
     return 0
 

@@ -112,6 +112,22 @@ def test_python_command_like_python(host, tmp_path):
     assert out.stdout.strip() == repr([host.path(host.exe)])
 
 
+DEV_MODE_CHECK = ("import sys, faulthandler, warnings; print(sys.flags.dev_mode, "
+                  "faulthandler.is_enabled(), ('default', None, Warning, None, 0) "
+                  "in warnings.filters)")
+
+
+def test_python_dev_mode(host):
+    # -X dev as python has it: the flag, faulthandler and the "default"
+    # warnings filter; what follows the command is the program's.
+    assert python(host, DEV_MODE_CHECK).split() == ["False", "False", "False"]
+    out = host.run("python", "-X", "dev", "-c", DEV_MODE_CHECK)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "True"]
+    out = host.run("python", "-c", DEV_MODE_CHECK, "-X", "dev")
+    assert out.stdout.split() == ["False", "False", "False"], out.stderr
+
+
 def test_speedups_builtin_and_correct(host):
     code = r"""
 import os, tornado.speedups as s, tornado.util as u

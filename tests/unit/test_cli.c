@@ -142,6 +142,45 @@ START_TEST(service_run_is_the_launchers)
 }
 END_TEST
 
+START_TEST(python_dev_mode_is_read_as_python_reads_it)
+{
+    static const struct {
+        const char *args[5];
+        int dev;
+    } cases[] = {
+        {{"-X", "dev", "-c", "pass"}, 1},
+        {{"-Xdev", "-c", "pass"}, 1},
+        {{"-EX", "dev"}, 1},
+        {{"-W", "error", "-X", "dev"}, 1},
+        {{"-X", "importtime", "-c", "pass"}, 0},
+        {{"-X", "dev=1"}, 0},
+        /* after the command, the script or "--", it is the program's */
+        {{"-c", "pass", "-X", "dev"}, 0},
+        {{"-cpass", "-Xdev"}, 0},
+        {{"-m", "mod", "-Xdev"}, 0},
+        {{"script.py", "-X", "dev"}, 0},
+        {{"--", "-Xdev"}, 0},
+        /* an option's value is not an option */
+        {{"-W", "-Xdev"}, 0},
+        {{"--check-hash-based-pycs", "-Xdev", "-c", "pass"}, 0},
+        {{"-X"}, 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[7] = {"gale", "python"};
+        int argc = 2;
+
+        while (argc - 2 < 5 && cases[i].args[argc - 2] != NULL) {
+            argv[argc] = (char *)cases[i].args[argc - 2];
+            argc++;
+        }
+        ck_assert_msg(gale_cli_python_dev_mode(argc, argv, 2) == cases[i].dev,
+                      "case %zu", i);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -155,6 +194,7 @@ int main(void)
     tcase_add_test(tc, python_word_only_first);
     tcase_add_test(tc, python_default_takes_everything);
     tcase_add_test(tc, service_run_is_the_launchers);
+    tcase_add_test(tc, python_dev_mode_is_read_as_python_reads_it);
     suite_add_tcase(s, tc);
     return gale_check_run(s);
 }
