@@ -97,6 +97,14 @@ unpack() {
     tar -xf "$1" -C "$2" --strip-components=1
 }
 
+# source_epoch DIR: the newest file time in a freshly unpacked tree, as
+# SOURCE_DATE_EPOCH. OpenSSL ("built on") and CPython (sys.version's date)
+# would otherwise put the time of the build into the library, and two builds
+# of the same sources would differ; with it, they show the source's release.
+source_epoch() {
+    find "$1" -type f -printf '%T@\n' | sort -n | tail -n 1 | cut -d. -f1
+}
+
 build_zlib() {
     local recipe="zlib static -O2 -fPIC v1" key dir
     key=$(stamp_key zlib "$recipe"); dir="$cache/build/$target/zlib-$key"
@@ -447,13 +455,14 @@ build_openssl_win() {
     # assembly); SM2 still works, computed without it.
     [ "$target" = win-arm64 ] && leave_out="$leave_out no-sm2-precomp"
     local opts="$OPENSSL_TARGET no-shared no-apps no-tests no-docs no-module no-engine no-dso $leave_out -g0 --libdir=lib"
-    local recipe="openssl $opts ${WIN_OPENSSL_DIRS[*]} conf=$(sha_of "$conf") v1" key dir
+    local recipe="openssl $opts ${WIN_OPENSSL_DIRS[*]} conf=$(sha_of "$conf") date=source v2" key dir
     key=$(win_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
     if [ ! -f "$dir/.done" ]; then
         log "building OpenSSL for $target ($dir); this takes several minutes"
         unpack "$(fetch openssl)" "$dir/src"
         # shellcheck disable=SC2086
-        (cd "$dir/src" && ./Configure --config="$conf" $opts --prefix="$dir/install" \
+        (export SOURCE_DATE_EPOCH; SOURCE_DATE_EPOCH=$(source_epoch "$dir/src") \
+            && cd "$dir/src" && ./Configure --config="$conf" $opts --prefix="$dir/install" \
                 CC="$WIN_CC" AR="$WIN_AR" RANLIB="$WIN_RANLIB" RC="$WIN_RC" >&2 \
             && make -j"$jobs" build_libs "${WIN_OPENSSL_DIRS[@]}" >&2 \
             && make install_dev "${WIN_OPENSSL_DIRS[@]}" >&2) \
@@ -487,13 +496,13 @@ build_cpython_windows() {
     # profile) makes the same headers and must not rebuild this one.
     frozen=$(cd "$HOST_CPYTHON_DIR/Python/frozen_modules" && find . -name '*.h' -print0 | sort -z \
         | xargs -0 sha256sum | sha256sum | cut -c1-16)
-    recipe="cpython win project=$ours frozen=$frozen lto=$WIN_CPYTHON_LTO zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR bzip2=$BZIP2_DIR xz=$XZ_DIR v2"
+    recipe="cpython win project=$ours frozen=$frozen lto=$WIN_CPYTHON_LTO zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR bzip2=$BZIP2_DIR xz=$XZ_DIR date=source v3"
     key=$(win_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     if [ ! -f "$dir/.done" ]; then
         log "building CPython for $target ($dir); this takes several minutes"
         unpack "$(fetch cpython)" "$dir/src"
         rm -rf "$dir/build" "$dir/install"
-        cmake -S "$here/cpython" -B "$dir/build" -G Ninja \
+        SOURCE_DATE_EPOCH=$(source_epoch "$dir/src") cmake -S "$here/cpython" -B "$dir/build" -G Ninja \
             -DCMAKE_TOOLCHAIN_FILE="$here/toolchains/zig-$ZIG_TARGET.cmake" \
             -DCMAKE_BUILD_TYPE=Release -DGALE_CPYTHON_SMOKE=OFF \
             -DGALE_CPYTHON_LTO="$WIN_CPYTHON_LTO" \
