@@ -100,10 +100,15 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
      * `gale python` gets site's interactive builtins from gale.pythonmode. */
     config->site_import = 0;
     config->parse_argv = python;
-    /* -1: decided by the command line, as python's -X dev (the isolated
-     * configuration says 0, which would ignore it). */
-    if (python)
+    /* -1: decided by the command line, as python's -X dev, -X faulthandler,
+     * -X tracemalloc and -X perf (the isolated configuration says 0, which
+     * ignores them). */
+    if (python) {
         config->dev_mode = -1;
+        config->faulthandler = -1;
+        config->tracemalloc = -1;
+        config->perf_profiling = -1;
+    }
     /* -X importtime for every command, for start-up breakdowns (the
      * benchmarks); the isolated interpreter ignores PYTHONPROFILEIMPORTTIME. */
     if (getenv(GALE_IMPORTTIME_ENV) != NULL && strcmp(getenv(GALE_IMPORTTIME_ENV), "1") == 0)

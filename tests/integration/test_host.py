@@ -126,6 +126,11 @@ def test_python_dev_mode(host):
     assert out.stdout.split() == ["True", "True", "True"]
     out = host.run("python", "-c", DEV_MODE_CHECK, "-X", "dev")
     assert out.stdout.split() == ["False", "False", "False"], out.stderr
+    # the other -X options the isolated configuration would drop
+    out = host.run("python", "-X", "faulthandler", "-X", "tracemalloc=3", "-c",
+                   "import faulthandler, tracemalloc; "
+                   "print(faulthandler.is_enabled(), tracemalloc.get_traceback_limit())")
+    assert out.stdout.split() == ["True", "3"], out.stderr
 
 
 def test_speedups_builtin_and_correct(host):
