@@ -100,9 +100,10 @@ static PyStatus configure(PyConfig *config, struct gale_ctx *ctx)
      * `gale python` gets site's interactive builtins from gale.pythonmode. */
     config->site_import = 0;
     config->parse_argv = python;
-    /* -1: decided by the command line, as python's -X dev, -X faulthandler,
+    /* -1: decided by the command line, as python's -X faulthandler,
      * -X tracemalloc and -X perf (the isolated configuration says 0, which
-     * ignores them). */
+     * ignores them); dev_mode then follows the pre-configuration, which
+     * preinitialize() gave -X dev. */
     if (python) {
         config->dev_mode = -1;
         config->faulthandler = -1;

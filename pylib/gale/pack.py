@@ -500,7 +500,7 @@ def _check_python() -> None:
                                                                sys.version.split()[0]))
 
 
-def build(args) -> dict:
+def build(args) -> str:
     _check_python()
     host, _ = load_base(args.host)
     entries = {}
@@ -543,26 +543,31 @@ def build(args) -> dict:
         hot = hotset.measure(args.lib)
     except RuntimeError as exc:
         raise GaleError("PACK", str(exc)) from None
-    return assemble(args.out, host, entries, app, args.name or "gale", hot=hot)
+    return _wrote(assemble(args.out, host, entries, app, args.name or "gale", hot=hot))
 
 
-def pack_onto(args) -> dict:
+def pack_onto(args) -> str:
     _check_python()
     app = collect_app(args.appdir, args.name, args.out)
     host, library = load_base(args.base)
     if library is None:
         raise GaleError("PACK", f"{args.base} carries no payload to take the library from")
-    return assemble(args.out, host, library, app)
+    return _wrote(assemble(args.out, host, library, app))
 
 
-def build_msi(args) -> dict:
+def _wrote(info: dict) -> str:
+    return (f"wrote {info['out']} ({info['name']}: {info['entries']} entries, "
+            f"payload {info['payload']} bytes, {info['size']} bytes in all)")
+
+
+def build_msi(args) -> str:
     from gale import msi
 
     _, _, name, values = collect_app(args.app, None)
     identity = identity_for(name, values)
     info = msi.build(args.exe, identity, args.target, values)
-    return {"line": f"wrote {info['msi']} ({name} {identity.version}, {args.target}: "
-                    f"{os.path.getsize(info['msi'])} bytes, ProductCode {info['product_code']})"}
+    return (f"wrote {info['msi']} ({name} {identity.version}, {args.target}: "
+            f"{os.path.getsize(info['msi'])} bytes, ProductCode {info['product_code']})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -598,13 +603,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        info = args.func(args)
+        line = args.func(args)
     except GaleError as exc:
         print(f"pack.py: error: {exc}", file=sys.stderr)
         return 1
-    print(info.get("line") or
-          f"wrote {info['out']} ({info['name']}: {info['entries']} entries, "
-          f"payload {info['payload']} bytes, {info['size']} bytes in all)")
+    print(line)
     return 0
 
 
