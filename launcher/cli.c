@@ -32,26 +32,39 @@ static int is_python_option(const char *arg)
 
 void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale_cli *out)
 {
-    const char *first = argc > 1 ? argv[1] : NULL;
+    int at = 1;
+    const char *first;
 
     out->command = python_default ? GALE_CMD_PYTHON : GALE_CMD_RUNTIME;
     out->first_arg = 1;
-    if (first == NULL || python_default)
+    out->debug = 0;
+    if (python_default)
+        return;
+    /* `gale --debug COMMAND ...`: Gale's one option that may come before
+     * the command. The runtime still sees it (first_arg stays 1) and drops
+     * it itself; the launcher's own debug lines need it now. */
+    while (at < argc && strcmp(argv[at], "--debug") == 0) {
+        out->debug = 1;
+        at++;
+    }
+    first = at < argc ? argv[at] : NULL;
+    if (first == NULL)
         return;
     if (strcmp(first, "python") == 0) {
         out->command = GALE_CMD_PYTHON;
-        out->first_arg = 2;
+        out->first_arg = at + 1;
     } else if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 ||
                strcmp(first, "help") == 0) {
         out->command = GALE_CMD_HELP;
-        out->first_arg = 2;
-    } else if (strcmp(first, "service") == 0 && argc > 2 && strcmp(argv[2], "run") == 0) {
+        out->first_arg = at + 1;
+    } else if (strcmp(first, "service") == 0 && at + 1 < argc && strcmp(argv[at + 1], "run") == 0) {
         /* Only the service manager's command line reaches the dispatcher:
          * the other `service` commands are the runtime's. */
         out->command = GALE_CMD_SERVICE_RUN;
-        out->first_arg = 3;
+        out->first_arg = at + 2;
     } else if (is_python_option(first)) {
         out->command = GALE_CMD_PYTHON;
+        out->first_arg = at;
     }
 }
 
@@ -87,7 +100,7 @@ int gale_cli_python_dev_mode(int argc, char *const *argv, int first)
 const char *gale_cli_usage(void)
 {
     return
-        "usage: gale [COMMAND] [OPTIONS]\n"
+        "usage: gale [--debug] [COMMAND] [OPTIONS]\n"
         "\n"
         "Runs the Tornado app carried inside this executable.\n"
         "\n"
@@ -101,9 +114,12 @@ const char *gale_cli_usage(void)
         "  service COMMAND  Windows: install, uninstall, start, stop, status (and run,\n"
         "                   which the service manager starts); see `gale service --help`\n"
         "  python [ARGS]    the embedded Python interpreter, like python.exe\n"
-        "  --version        print the versions of Gale and of everything it carries\n"
-        "  --help           print this text\n"
         "\n"
-        "`gale COMMAND --help` describes a command's options. Exit codes are\n"
-        "listed in the README. Set GALE_DEBUG=1 for debug output and tracebacks.\n";
+        "options:\n"
+        "  -V, --version    print the versions of Gale, the app and everything it carries\n"
+        "  -h, --help       print this text\n"
+        "  --debug          debug output, and tracebacks with errors (or GALE_DEBUG=1)\n"
+        "\n"
+        "`gale COMMAND --help` describes a command's options. docs/reference.md\n"
+        "lists every command, option, gale.toml key, exit code and variable.\n";
 }

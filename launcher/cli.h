@@ -17,9 +17,12 @@ enum gale_command {
 struct gale_cli {
     enum gale_command command;
     /* Index in argv of the first argument handed on: for GALE_CMD_PYTHON the
-     * first interpreter argument, for GALE_CMD_RUNTIME the command word,
+     * first interpreter argument, for GALE_CMD_RUNTIME 1 (the runtime
+     * reads a leading --debug itself, then the command word),
      * for GALE_CMD_SERVICE_RUN the first argument after `service run`. */
     int first_arg;
+    /* `--debug` came before the command: the launcher's debug lines too. */
+    int debug;
 };
 
 /* Never fails: anything unknown goes to the runtime, which reports it.

@@ -2,7 +2,7 @@
  *
  * The launcher's logging: one set of macros, one sink. Errors are one line,
  * "gale: error: ...", on stderr. Debug lines (with the pid) appear only when
- * GALE_DEBUG is set in the environment. A mode with no console (the Windows
+ * GALE_DEBUG is set in the environment, or `--debug` leads the command line. A mode with no console (the Windows
  * service) adds a sink of its own with gale_log_set_sink().
  */
 #ifndef GALE_LOG_H
@@ -18,6 +18,8 @@ enum gale_log_level { GALE_LOG_DEBUG, GALE_LOG_INFO, GALE_LOG_WARN, GALE_LOG_ERR
 
 void gale_log_init(void);
 int gale_log_debug_enabled(void);
+/* Debug lines on, whatever GALE_DEBUG says (`gale --debug ...`). */
+void gale_log_enable_debug(void);
 void gale_log_write(enum gale_log_level level, const char *fmt, ...) GALE_PRINTF(2, 3);
 
 /* Also hands every line that is written (without the "gale: level: "

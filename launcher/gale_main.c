@@ -50,6 +50,8 @@ int gale_main(struct gale_ctx *ctx)
     python_exe = getenv(GALE_CLI_PYTHON_ENV);
     gale_cli_parse(ctx->argc, ctx->argv,
                    python_exe != NULL && strcmp(python_exe, ctx->exe_path) == 0, &ctx->cli);
+    if (ctx->cli.debug)
+        gale_log_enable_debug();
     if (ctx->cli.command == GALE_CMD_HELP) {
         fputs(gale_cli_usage(), stdout);
         rc = GALE_EXIT_OK;

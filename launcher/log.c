@@ -30,6 +30,11 @@ void gale_log_init(void)
     debug_enabled = v != NULL && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
 }
 
+void gale_log_enable_debug(void)
+{
+    debug_enabled = 1;
+}
+
 int gale_log_debug_enabled(void)
 {
     if (debug_enabled < 0)

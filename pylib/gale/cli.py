@@ -227,9 +227,15 @@ def cmd_service_run(args, debug: bool) -> int:
 
 
 def _dispatch(argv: list, debug: bool) -> int:
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")
+    while argv[:1] == ["--debug"]:  # `gale --debug COMMAND`: main() has read it
+        argv = argv[1:]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "-V")
                     and "--version" not in argv):
         argv = ["serve"] + argv
+    elif not argv[0].startswith("-") and argv[0] not in cliargs.COMMANDS:
+        raise GaleError("USAGE", f"unknown command {argv[0]!r}; the commands are "
+                                 f"{', '.join(cliargs.COMMANDS + ('python',))}, and "
+                                 f"--version and --help (see gale --help)")
     args = cliargs.parse(argv)
     if not (args.command == "serve" or getattr(args, "service_command", None) == "run"):
         import gc

@@ -8,7 +8,7 @@ tree costs more than the rest of Gale's own start-up. quick() parses those
 two when every argument is one of their options, spelled out, with a value
 that does not start with "-"; it returns what argparse would, or None, and
 then argparse parses the line as usual (and gives the usual errors and help).
-test_runtime's test_quick_arguments_match_argparse holds the two to the
+test_importer's test_quick_arguments_match_argparse holds the two to the
 same answers.
 """
 
@@ -36,7 +36,7 @@ def _add_app_options(p) -> None:
     p.add_argument("--max-connections", type=int, metavar="N",
                    help="open client connections to hold; past it new ones are closed at "
                         "once (app = only; default: sized from the platform)")
-    p.add_argument("--log-level", choices=config.LOG_LEVELS)
+    p.add_argument("--log-level", choices=config.LOG_LEVELS, help="what to log (default info)")
     p.add_argument("--open-browser", action="store_true", default=None,
                    help="open the app's URL in a browser once serving (default: only "
                         "when started by a double-click)")
@@ -56,7 +56,7 @@ def _parser():
                        help="debug logging and tracebacks for errors (or set GALE_DEBUG=1)")
     parser = _Parser(prog="gale", parents=[debug], epilog=EPILOG,
                      description="Serve a Tornado app packed into this executable.")
-    parser.add_argument("--version", action="store_true", help="print versions and exit")
+    parser.add_argument("-V", "--version", action="store_true", help="print versions and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = sub.add_parser("serve", parents=[debug], help="serve the app (default)")
     _add_app_options(serve)
@@ -131,19 +131,23 @@ def _add_service_parser(sub, debug) -> None:
     # unset MSI property gives them, mean the default.
     configure = ssub.add_parser("configure", parents=[debug], help="install the service "
                                 "again with these settings, and start it (for the MSI)")
-    configure.add_argument("--name", required=True)
-    for opt in ("--port", "--host", "--account", "--start"):
-        configure.add_argument(opt, default="")
+    configure.add_argument("--name", required=True, help="the service's name")
+    for opt, text in (("--port", "port to listen on"), ("--host", "address to listen on"),
+                      ("--account", "as install's --account"), ("--start", "auto, delayed or "
+                                                                "manual")):
+        configure.add_argument(opt, default="", help=f"{text} (empty: the default)")
     wait = ssub.add_parser("wait-stopped", parents=[debug], help="wait until no other process "
                            "runs this executable (for the MSI)")
-    wait.add_argument("--name")
-    wait.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    wait.add_argument("--name", help="the service's name (accepted for the MSI's command "
+                      "line; the wait is for this executable's file)")
+    wait.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                      help="how long to wait (default 30)")
     run = ssub.add_parser("run", parents=[debug], help="what the service manager starts "
                           "(not for use from a console)")
-    run.add_argument("--name", required=True)
-    run.add_argument("--host")
-    run.add_argument("--port", type=int)
-    run.add_argument("--config", metavar="FILE")
+    run.add_argument("--name", required=True, help="the service's name")
+    run.add_argument("--host", help="address to listen on")
+    run.add_argument("--port", type=int, help="port to listen on")
+    run.add_argument("--config", metavar="FILE", help="a gale.toml to read")
 
 
 # The options of `serve` and of `service run`: option -> (dest, kind), kind

@@ -328,7 +328,9 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
         roots.append("tornado")
     entries = payload.with_parent_dirs(split_library(entries, roots, hot))
     check_boot(host, entries[payload.CODE_MEMBER])
-    entries[payload.MANIFEST] = payload.build_manifest(name, config_text, entries, roots)
+    declared = "version" in values or (identity_flags or {}).get("version") is not None
+    entries[payload.MANIFEST] = payload.build_manifest(
+        name, config_text, entries, roots, identity.version if declared else None)
     entries = payload.with_parent_dirs(entries)
     if is_windows(executable_target(host) or ""):
         host = peversion.apply(host, identity)

@@ -106,8 +106,10 @@ def build_zip(entries: dict, host_size: int) -> bytes:
     return bytes(data)
 
 
-def build_manifest(name: str, config_text: str, entries: dict, roots: list) -> bytes:
-    """``__gale__/manifest`` for `entries`.
+def build_manifest(name: str, config_text: str, entries: dict, roots: list,
+                   version: str | None = None) -> bytes:
+    """``__gale__/manifest`` for `entries`; `version` is the app's, when it
+    declares one (gale.toml's version, or pack's --version).
 
     `roots` are the zip folders whose modules get a real ``__file__``; every
     non-code file under them is listed (with size and SHA-256) for
@@ -125,6 +127,8 @@ def build_manifest(name: str, config_text: str, entries: dict, roots: list) -> b
     manifest = {"format": MANIFEST_FORMAT, "name": name, "config": config_text,
                 "config_doc": _parsed(config_text),
                 "extract": sorted(roots), "resources": resources, "dirs": dirs}
+    if version is not None:
+        manifest["version"] = version
     return marshal.dumps(manifest, 2)
 
 

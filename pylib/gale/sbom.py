@@ -11,7 +11,8 @@ Two inputs make the document, and both travel inside the executable:
   from `_gale` at run time and found in a host template's bytes at pack time;
 * the payload zip: every ``*.dist-info/METADATA`` in it (Tornado's, written
   by the build, at the zip root; the app's own distributions under
-  ``__gale_app__/``), the app's name from the manifest, and the payload's
+  ``__gale_app__/``), the app's name and version (when it declares one)
+  from the manifest, and the payload's
   SHA-256 from its trailer.
 
 `document` is the one function that turns them into the SBOM, for the
@@ -114,12 +115,14 @@ def _from_record(entry: dict) -> dict:
 
 
 def _payload_facts(zip_bytes: bytes):
-    """(app name, payload SHA-256 hex, [distribution components]) of a payload."""
+    """(app name, app version or None, payload SHA-256 hex, [distribution
+    components]) of a payload."""
     _, _, _, digest = payload.TRAILER.unpack(zip_bytes[-payload.TRAILER_SIZE:])
     dists = []
     try:
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
-            name = payload.read_manifest(zf.read(MANIFEST))["name"]
+            manifest = payload.read_manifest(zf.read(MANIFEST))
+            name, version = manifest["name"], manifest.get("version")
             # The library's (Tornado) first, then the app's, each by path.
             found = sorted((path.startswith(APP_DIR + "/"), path) for path in zf.namelist()
                            if _DIST_METADATA.match(path))
@@ -127,18 +130,20 @@ def _payload_facts(zip_bytes: bytes):
                 dists.append(_distribution(zf, path, "app" if in_app else "library"))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, payload.PayloadError) as exc:
         raise GaleError("PAYLOAD", f"damaged payload: {exc}") from None
-    return name, digest.hex(), dists
+    return name, version, digest.hex(), dists
 
 
 def document(record: dict, zip_bytes: bytes) -> dict:
     """The CycloneDX 1.6 document for a host's components `record` and the
     payload `zip_bytes` (trailer included)."""
-    app_name, digest, dists = _payload_facts(zip_bytes)
+    app_name, app_version, digest, dists = _payload_facts(zip_bytes)
     target = record["target"]
     gale = next(c for c in record["components"] if c["name"] == "Gale")
     components = [_from_record(c) for c in record["components"]]
-    components.append({"type": "application", "name": app_name,
-                       "properties": [{"name": "gale:location", "value": "app"}]})
+    app = {"type": "application", "name": app_name}
+    if app_version is not None:  # an app that declares none has none here
+        app["version"] = app_version
+    components.append({**app, "properties": [{"name": "gale:location", "value": "app"}]})
     components.extend(dists)
     refs = set()
     for n, comp in enumerate(components):
@@ -157,7 +162,7 @@ def document(record: dict, zip_bytes: bytes) -> dict:
         "metadata": {
             "tools": {"components": [{"type": "application", "name": "Gale",
                                       "version": gale["version"]}]},
-            "component": {"type": "application", "bom-ref": "executable", "name": app_name,
+            "component": {**app, "bom-ref": "executable",
                           "description": f"{app_name}, packed by Gale for {target}",
                           "properties": [{"name": "gale:target", "value": target},
                                          {"name": "gale:payload-sha256", "value": digest}]},
@@ -176,8 +181,8 @@ def version_lines(doc: dict) -> list:
     """`gale --version`'s lines: every component with its version."""
     lines = []
     for comp in doc["components"]:
-        if "version" not in comp:  # the app itself: it has no version (yet)
-            lines.append(f"App {comp['name']}")
+        if comp["type"] == "application":  # the app itself
+            lines.append(f"App {comp['name']} {comp.get('version', '(no version)')}")
             continue
         line = f"{comp['name']} {comp['version']}"
         props = {p["name"]: p["value"] for p in comp.get("properties", ())}

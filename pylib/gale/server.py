@@ -26,7 +26,9 @@ handlers installed here, and the Windows console and service handlers (the
 service's STOP, SHUTDOWN and PRESHUTDOWN reach it through the same
 callable as Ctrl+C; launcher/win/service_run_win.c). In service mode the
 app's start is reported to the service manager (RUNNING) once it listens,
-or, for main and script, once it has been started. It is
+or, for main and script, once it has been started; under a systemd unit
+of Type=notify, READY=1 is sent at the same moment, and STOPPING=1 when a
+stop begins (notify_systemd). It is
 safe to call from any thread. On Windows, Ctrl+C, Ctrl+Break, closing the
 console and shutdown arrive through the launcher's console handler
 (`_native.set_console_stop_handler`), set while an app runs in any mode: left
@@ -41,6 +43,7 @@ import errno
 import gc
 import inspect
 import logging
+import os
 import signal
 import socket
 import sys
@@ -89,6 +92,7 @@ class _AsyncStop:
         if self.count == 1:
             self.first = now
             log.info("stop requested")
+            notify_systemd("STOPPING=1", "STATUS=draining")
             self.requested.set()
         elif not self.forced.is_set():
             log.warning("second stop request: stopping now")
@@ -206,14 +210,37 @@ def start_done() -> None:
         gc.enable()
 
 
+def notify_systemd(*fields: str) -> None:
+    """systemd's readiness protocol (sd_notify) for a `Type=notify` unit:
+    sends `fields` ("READY=1", "STOPPING=1", "STATUS=...") as one datagram
+    to the socket systemd names in NOTIFY_SOCKET. Without it, as everywhere
+    but under systemd, it does nothing. These are the Linux twins of the
+    Windows service manager's RUNNING and STOP_PENDING; a failure is logged,
+    never fatal, as systemd then reports the start itself."""
+    address = os.environ.get("NOTIFY_SOCKET", "")
+    if not address or not hasattr(socket, "AF_UNIX"):
+        return
+    if address.startswith("@"):  # the abstract namespace
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall("\n".join(fields).encode("utf-8"))
+    except OSError as exc:
+        log.warning("cannot notify systemd through NOTIFY_SOCKET=%s: %s",
+                    os.environ.get("NOTIFY_SOCKET"), exc.strerror or exc)
+
+
 def _announce(cfg, text: str, url: str | None = None) -> None:
-    """The app is up: RUNNING to the service manager (in service mode), and
-    the name and URL in the console's title. A console that Gale owns (a
-    double-click) gets the URL printed too, as its window shows only
-    stderr's log lines otherwise. The collector, off since the start
-    (gale/__init__.py), is turned on, with what the start made frozen."""
+    """The app is up: RUNNING to the service manager (in service mode),
+    READY=1 to systemd (under a Type=notify unit), and the name and URL in
+    the console's title. A console that Gale owns (a double-click) gets the
+    URL printed too, as its window shows only stderr's log lines otherwise.
+    The collector, off since the start (gale/__init__.py), is turned on,
+    with what the start made frozen."""
     start_done()
     _native.service_ready(text)
+    notify_systemd("READY=1", f"STATUS={text}")
     if _native.console != "none":
         _native.set_console_title(f"{cfg.name} - {url}" if url else cfg.name)
     if url and _native.console == "owned":
@@ -290,6 +317,7 @@ def _app_crashed(what: str, exc: BaseException):
 
 
 def _forward_to_sigint(signum, frame) -> None:
+    notify_systemd("STOPPING=1", "STATUS=stopping")
     handler = signal.getsignal(signal.SIGINT)
     if callable(handler):
         handler(signal.SIGINT, frame)
@@ -309,7 +337,11 @@ def _exit_status(code) -> int:
 def _run_blocking(cfg, call, what: str) -> int:
     """Runs `call` in this thread; stop requests arrive as SIGINT."""
     global _stop
-    _stop = lambda: _thread.interrupt_main(signal.SIGINT)  # noqa: E731
+
+    def stop() -> None:
+        notify_systemd("STOPPING=1", "STATUS=stopping")
+        _thread.interrupt_main(signal.SIGINT)
+    _stop = stop
     _native.set_console_stop_handler(request_stop)
     old_term = None
     if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():

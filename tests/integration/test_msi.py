@@ -4,7 +4,7 @@ upgraded, refused a downgrade and uninstalled with Wine's msiexec.
 
 The packages are the demo packed from Linux at several versions. win-x64
 runs the whole lifecycle (with the upgrade three times: it is the step that
-races under Wine, ../shared/notes/MSI-WITH-WIXL.md) and checks that x64
+races under Wine, docs/msi.md) and checks that x64
 Wine refuses the ARM64 package; win-arm64 installs its package with
 SERVICE=1, gets HTTP 200 and uninstalls it. As in test_service.py, a holder
 process keeps the Wine session (and so the service) alive, and msiexec's

@@ -8,6 +8,7 @@ the new pins (bzip2, xz on Windows) make possible on every target."""
 import json
 import os
 import re
+import tomllib
 
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
@@ -113,6 +114,12 @@ def test_sbom_is_valid_cyclonedx(host, source_dir):
                  if {"name": "gale:location", "value": "host"} in c["properties"]}
     assert host_side == HOST_COMPONENTS[host.target]
     assert {"tornado", "hello"} <= set(comps)
+    # The app's version is gale.toml's, in its component and as the document's subject.
+    with open(os.path.join(source_dir, "examples", "hello", "gale.toml"), "rb") as f:
+        hello_version = tomllib.load(f)["version"]
+    assert comps["hello"]["type"] == "application"
+    assert comps["hello"]["version"] == hello_version
+    assert doc["metadata"]["component"]["version"] == hello_version
     assert comps["tornado"]["purl"] == "pkg:pypi/tornado@6.6.1"
     # Every pinned component carries its pin: version, source hash, license.
     pinned = pins(source_dir)
@@ -153,15 +160,20 @@ def test_sbom_versions_are_the_interpreters_own(host):
     assert linked["xz"] == xz, linked
 
 
-def test_version_lists_every_component(host):
+def test_version_lists_every_component(host, source_dir):
     _, doc = sbom_of(host)
     out = host.run("--version")
     assert out.returncode == 0, out.stderr
+    assert host.run("-V").stdout == out.stdout
     lines = out.stdout.splitlines()
     for comp in doc["components"]:
-        want = f"{comp['name']} {comp['version']}" if "version" in comp else f"App {comp['name']}"
+        want = f"{comp['name']} {comp.get('version', '(no version)')}"
+        if comp["type"] == "application":
+            want = "App " + want
         assert any(line.startswith(want) for line in lines), (want, lines)
-    assert "App hello" in lines and f"Target {host.target}" in lines
+    with open(os.path.join(source_dir, "examples", "hello", "gale.toml"), "rb") as f:
+        hello_version = tomllib.load(f)["version"]
+    assert f"App hello {hello_version}" in lines and f"Target {host.target}" in lines
 
 
 def test_pack_sbom_lists_the_apps_distributions(host, linux_exe, tmp_path):
@@ -216,6 +228,9 @@ def test_pack_sbom_lists_the_apps_distributions(host, linux_exe, tmp_path):
     assert doc["metadata"]["component"]["name"] == "depapp"
     version = host.run("--version", exe=str(host.exe_path(tmp_path / "out-self" / "depapp")))
     assert "Tiny_Dep 1.2.3 (app)" in version.stdout.splitlines(), version.stdout
+    # depapp declares no version, and none is made up for it.
+    assert "version" not in by_name(doc)["depapp"] and "version" not in doc["metadata"]["component"]
+    assert "App depapp (no version)" in version.stdout.splitlines(), version.stdout
 
 
 def test_pack_sbom_bad_path_writes_nothing(host, source_dir, tmp_path):

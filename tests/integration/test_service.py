@@ -9,7 +9,7 @@ the SID type, the account's identity, SHUTDOWN/PRESHUTDOWN, Event Log
 contents, access denied.
 
 Wine keeps a service alive only while an ordinary Wine process runs in the
-same wineserver (../shared/notes/SERVICE-UNDER-WINE.md), so a bench holds
+same wineserver (docs/windows-service.md), so a bench holds
 one (`python -c sleep`) for the whole module. The app is packed from
 tests/fixtures/svcapp and copied into the Wine prefix (C:), where the
 service manager can always reach it. Every service a test installs is

@@ -15,7 +15,7 @@ import re
 EXCLUDED = {
     "tornado.test.autoreload_test":
         "starts sys.executable with PYTHONPATH and a script folder to import from; "
-        "Gale's interpreter is isolated and ignores both by design (DESIGN.md, decision 5)",
+        "Gale's interpreter is isolated and ignores both by design (docs/reference.md, gale python)",
 }
 
 # Single tests that cannot pass on the Windows targets here, and why. They

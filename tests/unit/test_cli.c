@@ -104,6 +104,38 @@ START_TEST(python_word_only_first)
 }
 END_TEST
 
+START_TEST(debug_may_lead_any_command)
+{
+    struct gale_cli cli;
+
+    PARSE(cli, "--debug", "check");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    ck_assert_int_eq(cli.first_arg, 1); /* the runtime reads --debug too */
+    ck_assert_int_eq(cli.debug, 1);
+    PARSE(cli, "--debug", "python", "-c", "pass");
+    ck_assert_int_eq(cli.command, GALE_CMD_PYTHON);
+    ck_assert_int_eq(cli.first_arg, 3);
+    ck_assert_int_eq(cli.debug, 1);
+    PARSE(cli, "--debug", "-c", "pass");
+    ck_assert_int_eq(cli.command, GALE_CMD_PYTHON);
+    ck_assert_int_eq(cli.first_arg, 2);
+    PARSE(cli, "--debug", "--help");
+    ck_assert_int_eq(cli.command, GALE_CMD_HELP);
+    PARSE(cli, "--debug", "service", "run", "--name", "x");
+    ck_assert_int_eq(cli.command, GALE_CMD_SERVICE_RUN);
+    ck_assert_int_eq(cli.first_arg, 4);
+    PARSE(cli, "--debug");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    ck_assert_int_eq(cli.debug, 1);
+    /* Anywhere else it is the command's own option. */
+    PARSE(cli, "check", "--debug");
+    ck_assert_int_eq(cli.debug, 0);
+    PARSE(cli, "python", "--debug");
+    ck_assert_int_eq(cli.command, GALE_CMD_PYTHON);
+    ck_assert_int_eq(cli.debug, 0);
+}
+END_TEST
+
 START_TEST(python_default_takes_everything)
 {
     static const char *const lines[][3] = {
@@ -192,6 +224,7 @@ int main(void)
     tcase_add_test(tc, python_options_select_interpreter);
     tcase_add_test(tc, help);
     tcase_add_test(tc, python_word_only_first);
+    tcase_add_test(tc, debug_may_lead_any_command);
     tcase_add_test(tc, python_default_takes_everything);
     tcase_add_test(tc, service_run_is_the_launchers);
     tcase_add_test(tc, python_dev_mode_is_read_as_python_reads_it);
