@@ -30,6 +30,16 @@ static int is_python_option(const char *arg)
     return strchr("cmiuEIsSBbdOqvPRxWX", arg[1]) != NULL && arg[1] != '\0';
 }
 
+static int asks_for_help(int argc, char *const *argv, int from)
+{
+    int i;
+
+    for (i = from; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
 void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale_cli *out)
 {
     int at = 1;
@@ -57,9 +67,11 @@ void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale
                strcmp(first, "help") == 0) {
         out->command = GALE_CMD_HELP;
         out->first_arg = at + 1;
-    } else if (strcmp(first, "service") == 0 && at + 1 < argc && strcmp(argv[at + 1], "run") == 0) {
+    } else if (strcmp(first, "service") == 0 && at + 1 < argc && strcmp(argv[at + 1], "run") == 0 &&
+               !asks_for_help(argc, argv, at + 2)) {
         /* Only the service manager's command line reaches the dispatcher:
-         * the other `service` commands are the runtime's. */
+         * the other `service` commands are the runtime's, and so is
+         * `service run --help`, which prints the options on any platform. */
         out->command = GALE_CMD_SERVICE_RUN;
         out->first_arg = at + 2;
     } else if (is_python_option(first)) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  *
  * Gale's process exit codes: the one list that the launcher, the _gale
- * module (and through it the Python runtime) and the README share. A test
- * checks that the README's table matches this list.
+ * module (and through it the Python runtime) and docs/reference.md share. A
+ * test checks that the reference's table matches this list.
  */
 #ifndef GALE_EXIT_H
 #define GALE_EXIT_H

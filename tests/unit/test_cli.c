@@ -169,6 +169,10 @@ START_TEST(service_run_is_the_launchers)
     ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
     PARSE(cli, "service");
     ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    /* Its help is the runtime's to print. */
+    PARSE(cli, "service", "run", "--help");
+    ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
+    ck_assert_int_eq(cli.first_arg, 1);
     PARSE(cli, "serve", "run");
     ck_assert_int_eq(cli.command, GALE_CMD_RUNTIME);
 }
