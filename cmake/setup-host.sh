@@ -4,14 +4,25 @@
 # Installs what building and testing Gale needs on a fresh Debian 12 machine:
 # Debian packages (as root, through apt) and a Python venv with the test
 # tools and zig (for the Windows cross builds), kept in the cache outside
-# the clone. Safe to run again: it installs only what is missing. Prints the
-# venv's path on its last line.
+# the clone. Safe to run again: it installs only what is missing.
+#
+# Its last line on stdout is the venv's path (tests/run.sh reads it). On
+# stderr it says one line for each thing it installs; what apt-get, venv and
+# pip print goes to $GALE_CACHE/logs/setup-host.log (appended to, each
+# command under a line naming it). If one fails, the log's last 30 lines and
+# its path are shown and the script stops.
 #
 # Environment: GALE_CACHE (as in cmake/thirdparty.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${GALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gale}
+setup_log=$cache/logs/setup-host.log
+
+log() { printf 'setup-host: %s\n' "$*" >&2; }
+
+# shellcheck source=cmake/logfile.sh
+. "$here/logfile.sh"
 
 packages=(
     build-essential cmake ninja-build pkg-config curl ca-certificates xz-utils
@@ -32,10 +43,11 @@ for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || { echo "setup-host: need root to install: ${missing[*]}" >&2; exit 1; }
-    echo "setup-host: installing ${missing[*]}" >&2
-    apt-get update -q >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+    [ "$(id -u)" = 0 ] || { log "need root to install: ${missing[*]}"; exit 1; }
+    log "installing ${missing[*]} (log: $setup_log)"
+    logged "$setup_log" apt-get update -q
+    logged "$setup_log" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # The venv is keyed by the requirements, so a change makes a new one.
@@ -43,11 +55,11 @@ req="$here/../tests/requirements.txt"
 key=$(sha256sum "$req" | cut -c1-12)
 venv="$cache/venv-$key"
 if [ ! -x "$venv/bin/pytest" ]; then
-    echo "setup-host: creating $venv" >&2
+    log "creating $venv (log: $setup_log)"
     rm -rf "$venv"
     mkdir -p "$cache"
-    python3 -m venv "$venv" >&2
-    "$venv/bin/python" -m pip install --quiet -r "$req" >&2
+    logged "$setup_log" python3 -m venv "$venv"
+    logged "$setup_log" "$venv/bin/python" -m pip install --quiet -r "$req"
 fi
 
 # zig cross-compiles the Windows targets (cmake/zig/ finds it in this venv).
@@ -56,7 +68,7 @@ fi
 zig_pin=ziglang==0.17.1
 if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("ziglang"))' 2>/dev/null)" \
         != "${zig_pin#*==}" ]; then
-    echo "setup-host: installing $zig_pin into $venv" >&2
-    "$venv/bin/python" -m pip install --quiet "$zig_pin" >&2
+    log "installing $zig_pin into $venv (log: $setup_log)"
+    logged "$setup_log" "$venv/bin/python" -m pip install --quiet "$zig_pin"
 fi
 echo "$venv"

@@ -6,7 +6,8 @@
 # machine) reuses them. This file owns: source pins lookup, fetch + SHA-256
 # verification, the per-target recipes for zlib, SQLite, OpenSSL, libffi,
 # bzip2 and xz (the last three for Windows; Linux uses Debian's) and CPython,
-# and the cache keys. It knows nothing about Gale's own code.
+# the cache keys, and the builds' logs. It knows nothing about Gale's own
+# code.
 #
 #   cmake/thirdparty.sh TARGET [OUTFILE]
 #
@@ -14,8 +15,18 @@
 # cmake/zig/).
 # OUTFILE receives CMake `set()` lines naming what was built.
 #
+# The console gets two lines per component built (what it builds and where
+# its log is; then how long it took) and none for one already in the cache.
+# Everything the build prints, from the fetch to the compilers, goes to the
+# log, whose path mirrors the build's folder in the cache: the build in
+# $GALE_CACHE/build/PATH logs to $GALE_CACHE/logs/PATH.log (e.g.
+# build/win-x64/openssl-<key> to logs/win-x64/openssl-<key>.log), one file
+# per cache key, rewritten by each attempt. A failed build prints the log's
+# last 30 lines and its path, then the error, and exits non-zero.
+#
 # Environment:
-#   GALE_CACHE    cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/gale)
+#   GALE_CACHE    cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/gale);
+#                 it holds src/ (tarballs), build/ and logs/
 #   GALE_SOURCES  a local folder holding the pinned tarballs by file name;
 #                 used before any download, and still checked by SHA-256
 #   GALE_JOBS     parallel jobs (default: 2)
@@ -34,6 +45,53 @@ die() { printf 'thirdparty: error: %s\n' "$*" >&2; exit 1; }
 
 # shellcheck source=cmake/pins.sh
 . "$here/pins.sh"
+# shellcheck source=cmake/logfile.sh
+. "$here/logfile.sh"
+
+# --- steps: a build's output goes to its log ---------------------------------
+# Building one component is a step. From step_begin to step_done, whatever
+# the script and its commands print goes to the step's log, and the console
+# gets one line at each end. If the script exits in between (die, or a
+# command failing under set -e), step_failed shows the log and repeats the
+# error with the log's path. A component found in the cache is no step and
+# prints nothing.
+
+# step_begin DIR WHAT [NOTE]: WHAT (e.g. OpenSSL) is about to be built into
+# DIR, $cache/build/...; its log is the same path under $cache/logs.
+step_begin() {
+    [ -z "${step_dir:-}" ] || die "step_begin $2 inside the step for $step_what"
+    step_dir=$1 step_what=$2 step_start=$SECONDS
+    step_log="$cache/logs/${1#"$cache/build/"}.log"
+    mkdir -p "$(dirname "$step_log")"
+    log "building $step_what for $target${3:+; $3} (log: $step_log)"
+    exec {step_out}>&1 {step_err}>&2 >"$step_log" 2>&1
+    trap step_failed EXIT
+    log "$step_what for $target into $step_dir, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+
+# step_done: the step's DIR is complete (DIR/.done); back to the console.
+step_done() {
+    touch "$step_dir/.done"
+    trap - EXIT
+    exec 1>&"$step_out" 2>&"$step_err" {step_out}>&- {step_err}>&-
+    log "$step_what for $target built in $(took "$step_start") (log: $step_log)"
+    step_dir=
+}
+
+# step_failed: the EXIT trap during a step.
+step_failed() {
+    local rc=$? err
+    exec 1>&"$step_out" 2>&"$step_err"
+    if [ "$rc" -gt 128 ]; then
+        log "$step_what for $target stopped by a signal after $(took "$step_start") (log: $step_log)"
+        exit "$rc"
+    fi
+    log "$step_what for $target failed after $(took "$step_start")"
+    show_log "$step_log"
+    err=$(grep '^thirdparty: error: ' "$step_log" | tail -n 1) || true
+    printf '%s (log: %s)\n' "${err:-thirdparty: error: $step_what for $target failed}" "$step_log" >&2
+    exit $((rc ? rc : 1))
+}
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -109,11 +167,11 @@ build_zlib() {
     local recipe="zlib static -O2 -fPIC v1" key dir
     key=$(stamp_key zlib "$recipe"); dir="$cache/build/$target/zlib-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building zlib ($dir)"
+        step_begin "$dir" zlib
         unpack "$(fetch zlib)" "$dir/src"
         (cd "$dir/src" && CFLAGS="-O2 -fPIC" ./configure --static --prefix="$dir/install" >&2 \
             && make -j"$jobs" libz.a >&2 && make install >&2)
-        rm -rf "$dir/src"; touch "$dir/.done"
+        rm -rf "$dir/src"; step_done
     fi
     ZLIB_DIR=$dir/install
 }
@@ -125,7 +183,7 @@ build_sqlite() {
     local recipe="sqlite amalgamation $SQLITE_DEFS -O2 -fPIC v1" key dir
     key=$(stamp_key sqlite "$recipe"); dir="$cache/build/$target/sqlite-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building SQLite ($dir)"
+        step_begin "$dir" SQLite
         unpack "$(fetch sqlite)" "$dir/src"
         (cd "$dir/src" && ./configure --disable-tcl --disable-shared >&2 && make sqlite3.c >&2) \
             || die "SQLite amalgamation failed (is tclsh installed?)"
@@ -134,7 +192,7 @@ build_sqlite() {
         cp "$dir/src/sqlite3.h" "$dir/install/include/"
         ${CC:-cc} -O2 -fPIC $SQLITE_DEFS -c "$dir/amalgamation/sqlite3.c" -o "$dir/sqlite3.o"
         ar rcs "$dir/install/lib/libsqlite3.a" "$dir/sqlite3.o"
-        rm -rf "$dir/src" "$dir/sqlite3.o"; touch "$dir/.done"
+        rm -rf "$dir/src" "$dir/sqlite3.o"; step_done
     fi
     SQLITE_DIR=$dir/install
 }
@@ -156,12 +214,12 @@ build_openssl() {
     local recipe="openssl $opts v1" key dir
     key=$(stamp_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building OpenSSL ($dir); this takes several minutes"
+        step_begin "$dir" OpenSSL "it takes several minutes"
         unpack "$(fetch openssl)" "$dir/src"
         # shellcheck disable=SC2086
         (cd "$dir/src" && ./Configure $opts --prefix="$dir/install" >&2 \
             && make -j"$jobs" build_libs >&2 && make install_dev >&2)
-        rm -rf "$dir/src"; touch "$dir/.done"
+        rm -rf "$dir/src"; step_done
     fi
     OPENSSL_DIR=$dir/install
 }
@@ -197,8 +255,7 @@ build_cpython() {
     key=$(stamp_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     for m in $CPYTHON_OFF; do off+=("py_cv_module_$m=n/a"); done
     if [ ! -f "$dir/.done" ]; then
-        log "building CPython ($dir), profile-guided: about 6 minutes on 2 cores, more beside other jobs"
-        local started=$SECONDS
+        step_begin "$dir" CPython "profile-guided: about 6 minutes on 2 cores, more beside other jobs"
         unpack "$(fetch cpython)" "$dir/src"
         unpack "$(fetch tornado)" "$dir/tornado"
         (cd "$dir/src" && MODULE_BUILDTYPE=static OPT="$opt" ./configure \
@@ -212,9 +269,8 @@ build_cpython() {
             LIBFFI_LIBS="$libdir/libffi.a" LIBUUID_LIBS="$libdir/libuuid.a" >&2 \
             && make -j"$jobs" profile-opt PROFILE_TASK="$train $dir/tornado" \
                 PGO_PROF_USE_FLAG="$pgo_use" LDFLAGS_NODIST=-fno-lto >&2) \
-            || die "the profile-guided CPython build failed (the training run's output is above)"
+            || die "the profile-guided CPython build failed (the training run's output is in the log)"
         rm -rf "$dir/tornado"
-        log "CPython built in $(( (SECONDS - started) / 60 )) min"
         # configure does not stop when a module's library is not found; we
         # do. (Its AC_CHECK_LIB probes link with a bare -lNAME, which is why
         # the libraries are given as -L/-l above: only our .a files sit in
@@ -226,7 +282,7 @@ build_cpython() {
         # of `python` uses them.
         (cd "$dir/src" && printf 'gale-print-libs:\n\t@echo $(LIBS) $(MODLIBS) $(SYSLIBS)\n' \
             | make -s -f Makefile -f - gale-print-libs) > "$dir/link-libs.txt"
-        touch "$dir/.done"
+        step_done
     fi
     CPYTHON_DIR=$dir/src
 }
@@ -276,7 +332,7 @@ build_zlib_win() {
     local recipe="zlib static win -O2 -g0 v1" key dir
     key=$(win_key zlib "$recipe"); dir="$cache/build/$target/zlib-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building zlib for $target ($dir)"
+        step_begin "$dir" zlib
         unpack "$(fetch zlib)" "$dir/src"
         (cd "$dir/src" && printf '%s\n' *.c | sed 's/\.c$//' \
             | xargs -P "$jobs" -I{} "$WIN_CC" -O2 -g0 -c {}.c -o {}.o \
@@ -284,7 +340,7 @@ build_zlib_win() {
         mkdir -p "$dir/install/include" "$dir/install/lib"
         cp "$dir/src/zlib.h" "$dir/src/zconf.h" "$dir/install/include/"
         cp "$dir/src/libz.a" "$dir/install/lib/"
-        rm -rf "$dir/src"; touch "$dir/.done"
+        rm -rf "$dir/src"; step_done
     fi
     ZLIB_DIR=$dir/install
 }
@@ -295,12 +351,12 @@ build_zlib_win() {
 sqlite_amalgamation() {
     local dir; dir="$cache/build/sqlite-amalgamation-$(pin sqlite 5 | cut -c1-16)"
     if [ ! -f "$dir/.done" ]; then
-        log "generating the SQLite amalgamation ($dir)"
+        step_begin "$dir" "the SQLite amalgamation"
         unpack "$(fetch sqlite)" "$dir/src"
         (cd "$dir/src" && env -u CC ./configure --disable-tcl --disable-shared >&2 \
             && make sqlite3.c >&2) || die "SQLite amalgamation failed (is tclsh installed?)"
         cp "$dir/src/sqlite3.c" "$dir/src/sqlite3.h" "$dir/"
-        rm -rf "$dir/src"; touch "$dir/.done"
+        rm -rf "$dir/src"; step_done
     fi
     SQLITE_AMALGAMATION=$dir
 }
@@ -310,14 +366,14 @@ build_sqlite_win() {
     key=$(win_key sqlite "$recipe"); dir="$cache/build/$target/sqlite-$key"
     if [ ! -f "$dir/.done" ]; then
         sqlite_amalgamation
-        log "building SQLite for $target ($dir)"
+        step_begin "$dir" SQLite
         rm -rf "$dir"; mkdir -p "$dir/install/include" "$dir/install/lib"
         cp "$SQLITE_AMALGAMATION/sqlite3.h" "$dir/install/include/"
         # shellcheck disable=SC2086
         "$WIN_CC" -O2 -g0 $SQLITE_DEFS -c "$SQLITE_AMALGAMATION/sqlite3.c" -o "$dir/sqlite3.o" \
             || die "SQLite build for $target failed"
         "$WIN_AR" rcs "$dir/install/lib/libsqlite3.a" "$dir/sqlite3.o"
-        rm -f "$dir/sqlite3.o"; touch "$dir/.done"
+        rm -f "$dir/sqlite3.o"; step_done
     fi
     SQLITE_DIR=$dir/install
 }
@@ -346,7 +402,7 @@ build_libffi_win() {
     esac
     key=$(win_key libffi "$recipe"); dir="$cache/build/$target/libffi-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building libffi for $target ($dir)"
+        step_begin "$dir" libffi
         unpack "$(fetch libffi)" "$dir/src"
         ld_size=$(echo | "$WIN_CC" -E -dM - | sed -n 's/^#define __SIZEOF_LONG_DOUBLE__ //p')
         [ -n "$ld_size" ] || die "libffi: cannot tell the size of long double for $target"
@@ -385,7 +441,7 @@ CONF
         mkdir -p "$dir/install/include" "$dir/install/lib"
         cp "$dir/gen/ffi.h" "$dir/gen/ffitarget.h" "$dir/install/include/"
         cp "$dir/src/libffi.a" "$dir/install/lib/"
-        rm -rf "$dir/src" "$dir/gen"; touch "$dir/.done"
+        rm -rf "$dir/src" "$dir/gen"; step_done
     fi
     LIBFFI_DIR=$dir/install
 }
@@ -398,7 +454,7 @@ build_bzip2_win() {
     local recipe="bzip2 static win -O2 -g0 direct v1" key dir
     key=$(win_key bzip2 "$recipe"); dir="$cache/build/$target/bzip2-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building bzip2 for $target ($dir)"
+        step_begin "$dir" bzip2
         unpack "$(fetch bzip2)" "$dir/src"
         (cd "$dir/src" && printf '%s\n' blocksort huffman crctable randtable compress decompress bzlib \
             | xargs -P "$jobs" -I{} "$WIN_CC" -O2 -g0 -D_FILE_OFFSET_BITS=64 -c {}.c -o {}.o \
@@ -406,7 +462,7 @@ build_bzip2_win() {
         mkdir -p "$dir/install/include" "$dir/install/lib"
         cp "$dir/src/bzlib.h" "$dir/install/include/"
         cp "$dir/src/libbz2.a" "$dir/install/lib/"
-        rm -rf "$dir/src"; touch "$dir/.done"
+        rm -rf "$dir/src"; step_done
     fi
     BZIP2_DIR=$dir/install
 }
@@ -420,7 +476,7 @@ build_xz_win() {
     local recipe="xz liblzma cmake $XZ_OPTS -O2 -g0 v1" key dir
     key=$(win_key xz "$recipe"); dir="$cache/build/$target/xz-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building liblzma for $target ($dir)"
+        step_begin "$dir" liblzma
         unpack "$(fetch xz)" "$dir/src"
         # shellcheck disable=SC2086
         cmake -S "$dir/src" -B "$dir/build" -G Ninja \
@@ -431,7 +487,7 @@ build_xz_win() {
         mkdir -p "$dir/install/include" "$dir/install/lib"
         cp -r "$dir/src/src/liblzma/api/lzma.h" "$dir/src/src/liblzma/api/lzma" "$dir/install/include/"
         cp "$dir/build/liblzma.a" "$dir/install/lib/"
-        rm -rf "$dir/src" "$dir/build"; touch "$dir/.done"
+        rm -rf "$dir/src" "$dir/build"; step_done
     fi
     XZ_DIR=$dir/install
 }
@@ -458,7 +514,7 @@ build_openssl_win() {
     local recipe="openssl $opts ${WIN_OPENSSL_DIRS[*]} conf=$(sha_of "$conf") date=source v2" key dir
     key=$(win_key openssl "$recipe"); dir="$cache/build/$target/openssl-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building OpenSSL for $target ($dir); this takes several minutes"
+        step_begin "$dir" OpenSSL "it takes several minutes"
         unpack "$(fetch openssl)" "$dir/src"
         # shellcheck disable=SC2086
         (export SOURCE_DATE_EPOCH; SOURCE_DATE_EPOCH=$(source_epoch "$dir/src") \
@@ -467,7 +523,7 @@ build_openssl_win() {
             && make -j"$jobs" build_libs "${WIN_OPENSSL_DIRS[@]}" >&2 \
             && make install_dev "${WIN_OPENSSL_DIRS[@]}" >&2) \
             || die "OpenSSL build for $target failed"
-        rm -rf "$dir/src"; touch "$dir/.done"
+        rm -rf "$dir/src"; step_done
     fi
     OPENSSL_DIR=$dir/install
 }
@@ -499,7 +555,7 @@ build_cpython_windows() {
     recipe="cpython win project=$ours frozen=$frozen lto=$WIN_CPYTHON_LTO zlib=$ZLIB_DIR sqlite=$SQLITE_DIR openssl=$OPENSSL_DIR libffi=$LIBFFI_DIR bzip2=$BZIP2_DIR xz=$XZ_DIR date=source v3"
     key=$(win_key cpython "$recipe"); dir="$cache/build/$target/cpython-$key"
     if [ ! -f "$dir/.done" ]; then
-        log "building CPython for $target ($dir); this takes several minutes"
+        step_begin "$dir" CPython "it takes several minutes"
         unpack "$(fetch cpython)" "$dir/src"
         rm -rf "$dir/build" "$dir/install"
         SOURCE_DATE_EPOCH=$(source_epoch "$dir/src") cmake -S "$here/cpython" -B "$dir/build" -G Ninja \
@@ -515,7 +571,7 @@ build_cpython_windows() {
             && cmake --install "$dir/build" --prefix "$dir/install" >&2 \
             || die "CPython for $target failed to build"
         rm -rf "$dir/build" "$dir/src"
-        touch "$dir/.done"
+        step_done
     fi
     CPYTHON_DIR=$dir/install
 }

@@ -14,6 +14,11 @@
 #
 #   tests/harness/arm64-root.sh        (as root; prints ROOT on stdout)
 #
+# Its messages go to stderr, a line for each thing it does. What apt-get and
+# debootstrap print goes to $GALE_CACHE/logs/arm64-wine-root-<key>.log, named
+# after the root (appended to, each command under a line naming it); if one
+# fails, the log's last 30 lines and its path are shown and the script stops.
+#
 # Environment:
 #   GALE_CACHE        cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/gale),
 #                     shared with cmake/thirdparty.sh
@@ -22,6 +27,9 @@ set -euo pipefail
 
 log() { printf 'arm64-root: %s\n' "$*" >&2; }
 die() { printf 'arm64-root: error: %s\n' "$*" >&2; exit 1; }
+
+# shellcheck source=cmake/logfile.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../cmake/logfile.sh"
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, mount, chroot)"
 
@@ -49,6 +57,7 @@ key=$(printf 'recipe=%s\nsuite=%s\narch=%s\nvariant=%s\ninclude=%s\n' \
         "$RECIPE_VERSION" "$SUITE" "$ARCH" "$VARIANT" "$INCLUDE" \
     | sha256sum | cut -c1-16)
 root="$cache/arm64-wine-root-$key"
+root_log="$cache/logs/arm64-wine-root-$key.log"
 
 # ensure_packages: installs what is missing, and calls apt-get update only
 # when something is.
@@ -59,9 +68,10 @@ ensure_packages() {
             || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return
-    log "installing ${missing[*]}"
-    apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+    log "installing ${missing[*]} (log: $root_log)"
+    logged "$root_log" apt-get update
+    logged "$root_log" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
 # ensure_binfmt: qemu-aarch64 registered and enabled, with the F flag. The
@@ -137,9 +147,9 @@ build_root() {
     trap "remove_tree '$tmp'" EXIT
     mirror=$(debian_mirror)
     start=$SECONDS
-    log "building the $SUITE $ARCH root with $INCLUDE in $tmp (takes minutes, once)"
-    debootstrap --arch="$ARCH" --variant="$VARIANT" --include="$INCLUDE" \
-        "$SUITE" "$tmp" "$mirror" >&2 || die "debootstrap failed"
+    log "building the $SUITE $ARCH root with $INCLUDE in $tmp (takes minutes, once; log: $root_log)"
+    logged "$root_log" debootstrap --arch="$ARCH" --variant="$VARIANT" --include="$INCLUDE" \
+        "$SUITE" "$tmp" "$mirror"
     [ -x "$tmp/usr/lib/wine/wine64" ] || die "the root has no /usr/lib/wine/wine64"
     [ -x "$tmp/usr/lib/wine/wineserver" ] || die "the root has no /usr/lib/wine/wineserver"
     # The packages' caches are not needed to run anything.
@@ -152,7 +162,7 @@ build_root() {
     # The rename is the commit point: $root either does not exist or is whole.
     mv -T "$tmp" "$root"
     trap - EXIT
-    log "root ready after $((SECONDS - start)) s"
+    log "root ready after $(took "$start")"
 }
 
 ensure_packages
