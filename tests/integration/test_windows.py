@@ -343,6 +343,18 @@ def test_pack_for_this_target_from_linux(win, linux_exe, source_dir, tmp_path):
     assert check.returncode == 0 and 'name = "hello2"' in check.stdout, check.stdout + check.stderr
 
 
+def test_packing_from_linux_gives_the_built_executable(win, linux_exe, source_dir, tmp_path):
+    # docs/windows.md: it does not matter which executable packs, the build
+    # (pack.py on a stock CPython) or Gale on Linux: the same bytes.
+    home = tmp_path / "home-linux"
+    home.mkdir()
+    out = run_linux(linux_exe, "pack", os.path.join(source_dir, "examples", "hello"),
+                    "--target", win.target, "-o", str(tmp_path / "hello"), home=home)
+    assert out.returncode == 0, out.stderr
+    with open(tmp_path / "hello.exe", "rb") as packed, open(win.exe, "rb") as built:
+        assert packed.read() == built.read()
+
+
 def test_pack_without_a_template(win, linux_exe, source_dir, tmp_path):
     # A copy of the Linux executable with no dist/<target>/ folder beside its own.
     lonely = tmp_path / "bin" / "gale"
@@ -359,7 +371,7 @@ def test_pack_without_a_template(win, linux_exe, source_dir, tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("never", ".gale-pack-"))]
 
 
-def test_pack_for_linux_from_windows(win, source_dir, tmp_path):
+def test_pack_for_linux_from_windows(win, linux_exe, source_dir, tmp_path):
     """The other way round, with dist/linux-x86_64/gale-host as the template:
     every target's payload carries the same library (Linux's _sysconfigdata
     included), so what gale.exe packs for Linux is complete."""
@@ -367,6 +379,8 @@ def test_pack_for_linux_from_windows(win, source_dir, tmp_path):
     out = win.run("pack", os.path.join(source_dir, "examples", "hello"),
                   "--target", "linux-x86_64", "-o", str(out_exe))
     assert out.returncode == 0, out.stderr
+    with open(out_exe, "rb") as packed, open(linux_exe, "rb") as built:
+        assert packed.read() == built.read()  # the same bytes as the build's (docs/windows.md)
     os.chmod(out_exe, 0o755)  # Windows has no execute bit to set
     home = tmp_path / "home-linux"
     home.mkdir()
