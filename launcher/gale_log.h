@@ -2,8 +2,9 @@
  *
  * The launcher's logging: one set of macros, one sink. Errors are one line,
  * "gale: error: ...", on stderr. Debug lines (with the pid) appear only when
- * GALE_DEBUG is set in the environment, or `--debug` leads the command line. A mode with no console (the Windows
- * service) adds a sink of its own with gale_log_set_sink().
+ * GALE_DEBUG is set in the environment, or `--debug` leads the command
+ * line. A mode with no console (the Windows service) adds a sink of its own
+ * with gale_log_set_sink().
  */
 #ifndef GALE_LOG_H
 #define GALE_LOG_H
