@@ -217,18 +217,18 @@ def notify_systemd(*fields: str) -> None:
     but under systemd, it does nothing. These are the Linux twins of the
     Windows service manager's RUNNING and STOP_PENDING; a failure is logged,
     never fatal, as systemd then reports the start itself."""
-    address = os.environ.get("NOTIFY_SOCKET", "")
-    if not address or not hasattr(socket, "AF_UNIX"):
+    named = os.environ.get("NOTIFY_SOCKET", "")
+    if not named or not hasattr(socket, "AF_UNIX"):
         return
-    if address.startswith("@"):  # the abstract namespace
-        address = "\0" + address[1:]
+    # "@name" is in the abstract namespace.
+    address = "\0" + named[1:] if named.startswith("@") else named
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.connect(address)
             sock.sendall("\n".join(fields).encode("utf-8"))
     except OSError as exc:
         log.warning("cannot notify systemd through NOTIFY_SOCKET=%s: %s",
-                    os.environ.get("NOTIFY_SOCKET"), exc.strerror or exc)
+                    named, exc.strerror or exc)
 
 
 def _announce(cfg, text: str, url: str | None = None) -> None:

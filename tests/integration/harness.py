@@ -67,6 +67,12 @@ def exit_codes(host) -> dict:
     return dict(_exit_codes[host.exe])
 
 
+def help_commands(help_text: str) -> list:
+    """The command words `gale --help` lists under "commands:"."""
+    section = help_text.split("\ncommands:\n", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^ {2}([a-z]+)\b", section, re.M)
+
+
 def one_error_line(stderr):
     """The single `gale: error: ...` line of `stderr`; fails if there is not
     exactly one, or if a traceback was printed."""

@@ -8,15 +8,7 @@ import socket
 
 import pytest
 
-from harness import exit_codes, free_port, get, one_error_line
-
-
-def help_commands(host) -> list:
-    """The command words `gale --help` lists under "commands:"."""
-    out = host.run("--help")
-    assert out.returncode == 0, out.stderr
-    section = out.stdout.split("\ncommands:\n", 1)[1].split("\n\n", 1)[0]
-    return re.findall(r"^  ([a-z]+)\b", section, re.M)
+from harness import exit_codes, free_port, get, help_commands, one_error_line
 
 
 def test_debug_may_come_before_the_command(host):
@@ -32,7 +24,9 @@ def test_debug_may_come_before_the_command(host):
 
 
 def test_unknown_command_lists_every_command(host):
-    commands = help_commands(host)
+    out = host.run("--help")
+    assert out.returncode == 0, out.stderr
+    commands = help_commands(out.stdout)
     assert {"serve", "check", "pack", "sbom", "service", "python"} <= set(commands), commands
     out = host.run("bogus")
     assert out.returncode == exit_codes(host)["USAGE"], out.stderr

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from harness import get
+from harness import get, help_commands
 
 pytestmark = pytest.mark.skipif("config.getoption('--gale-target') != 'linux-x86_64'",
                                 reason="the docs are checked against the Linux executable")
@@ -96,8 +96,7 @@ def help_of(host, words) -> str:
 def test_reference_commands_and_options_are_the_clis(host, source_dir):
     ref = reference_commands(source_dir)
     top = help_of(host, [])
-    listed = top.split("\ncommands:\n", 1)[1].split("\n\n", 1)[0]
-    words = re.findall(r"^ {2}([a-z]+)\b", listed, re.M)
+    words = help_commands(top)
     assert {f"gale {w}" for w in words} == {c for c in ref if c.count(" ") == 1}, words
     service = help_of(host, ["service"])
     subcommands = re.findall(r"^ {4}([a-z][\w-]*)\s", service, re.M)
@@ -124,34 +123,43 @@ def test_reference_keys_are_config_keys(host, source_dir):
     assert documented == keys, documented ^ keys
 
 
-def code_environment(source_dir) -> set:
-    """The GALE_* variables the runtime, the build and the harness read or set."""
-    found = set()
+def code_texts(source_dir) -> dict:
+    """path -> text of what reads the environment: the runtime and the
+    launcher (.py, .c, .h), and the build's and the harness's scripts."""
+    texts = {}
     for top in ("pylib", "launcher", "native"):
         for folder, _, files in os.walk(os.path.join(source_dir, top)):
             for name in files:
                 if name.endswith((".py", ".c", ".h")):
-                    text = read(folder, name)
-                    found.update(re.findall(r"\"(GALE_[A-Z0-9_]+)\"", text))
-                    for call in re.findall(r"environ\.update\(([^)]*)\)", text):
-                        found.update(re.findall(r"\b([A-Z][A-Z0-9_]+)=", call))
+                    texts[os.path.join(folder, name)] = read(folder, name)
     for folder in ("cmake", os.path.join("cmake", "zig"), "tests", os.path.join("tests", "harness")):
         for name in os.listdir(os.path.join(source_dir, folder)):
             path = os.path.join(source_dir, folder, name)
             if os.path.isfile(path) and (name.endswith(".sh") or folder.endswith("zig")):
-                found.update(re.findall(r"\$\{?(GALE_[A-Z0-9_]+)", read(path)))
+                texts[path] = read(path)
+    return texts
+
+
+def code_environment(texts: dict) -> set:
+    """The GALE_* variables the code reads or sets: quoted names, the
+    keywords of os.environ.update(), and shell expansions."""
+    found = set()
+    for path, text in texts.items():
+        if path.endswith((".py", ".c", ".h")):
+            found.update(re.findall(r"\"(GALE_[A-Z0-9_]+)\"", text))
+            for call in re.findall(r"environ\.update\(([^)]*)\)", text):
+                found.update(re.findall(r"\b([A-Z][A-Z0-9_]+)=", call))
+        else:
+            found.update(re.findall(r"\$\{?(GALE_[A-Z0-9_]+)", text))
     return found
 
 
 def test_reference_environment_is_the_codes(source_dir):
     table = sections(read(source_dir, "docs", "reference.md"), "##")["Environment variables"]
     documented = {re.fullmatch(r"`([A-Z_0-9*]+)`", row[0]).group(1) for row in table_rows(table)}
-    code = code_environment(source_dir)
-    assert code - documented == set(), "undocumented"
-    sources = "".join(read(folder, name)
-                      for top in ("pylib", "launcher", "native", "cmake", "tests")
-                      for folder, _, files in os.walk(os.path.join(source_dir, top))
-                      for name in files if name.endswith((".py", ".c", ".h", ".sh")))
+    texts = code_texts(source_dir)
+    assert code_environment(texts) - documented == set(), "undocumented"
+    sources = "".join(texts.values())
     for name in documented - {"PYTHON*"}:
         assert name in sources, f"{name} is documented but nothing reads it"
 
@@ -278,6 +286,8 @@ def require_free_port(url: str) -> None:
 
     port = int(re.search(r":(\d+)/", url).group(1))
     with socket.socket() as s:
+        # As the server binds: a previous run's TIME_WAIT is no listener.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError as exc:
