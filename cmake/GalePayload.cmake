@@ -4,7 +4,7 @@
 #
 # Makes an executable the way `gale pack` does, but at build time: the host
 # template plus a payload of the stdlib, Tornado, pylib/gale and the app,
-# compiled to .pyc by the build machine's CPython (pylib/gale/pack.py).
+# compiled to .pyc by the build machine's CPython (pylib/gale/pack).
 # TORNADO_TESTS also carries tornado.test, for running Tornado's own suite
 # inside the host.
 function(gale_add_packed_executable name)
@@ -16,9 +16,9 @@ function(gale_add_packed_executable name)
         list(APPEND _args --stdlib-extra "${_extra}")
     endforeach()
     list(APPEND _args --lib "${GALE_TORNADO_LIB}" --lib "${CMAKE_SOURCE_DIR}/pylib")
-    # The MSI template, for `gale pack --msi` (pylib/gale/msi.py).
+    # The MSI template, for `gale pack --msi` (pylib/gale/pack/msi.py).
     list(APPEND _args --data "${CMAKE_SOURCE_DIR}/installer/gale.wxs=gale/installer/gale.wxs")
-    set(_deps gale_host "${CMAKE_SOURCE_DIR}/pylib/gale/pack.py"
+    set(_deps gale_host
         "${CMAKE_SOURCE_DIR}/installer/gale.wxs")
     file(GLOB_RECURSE _pylib CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/pylib/*.py")
     list(APPEND _deps ${_pylib})
@@ -35,7 +35,7 @@ function(gale_add_packed_executable name)
     endif()
     add_custom_command(
         OUTPUT "${arg_OUTPUT}"
-        COMMAND "${GALE_BUILD_PYTHON}" "${CMAKE_SOURCE_DIR}/pylib/gale/pack.py" ${_args} -o "${arg_OUTPUT}"
+        COMMAND "${GALE_BUILD_PYTHON}" "${CMAKE_SOURCE_DIR}/pylib/gale/pack" ${_args} -o "${arg_OUTPUT}"
         DEPENDS ${_deps}
         COMMENT "Packing ${arg_OUTPUT}"
         VERBATIM)

@@ -15,7 +15,7 @@ dist-info (cmake/GalePython.cmake).
 
 native/gale_module.c compiles the object into the host behind a marker, so
 `gale sbom` reads it from `_gale` and `gale pack` finds it in any host
-template's bytes (pylib/gale/sbom.py). Runs under any Python 3.
+template's bytes (pylib/gale/pack/sbom.py). Runs under any Python 3.
 """
 
 import argparse

@@ -21,7 +21,7 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 
-from gale import pack, payload  # noqa: E402 (needs the path above)
+from gale.pack import build as pack, payload  # noqa: E402 (needs the path above)
 from gale.layout import BOOT_MODULES  # noqa: E402
 
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * What this host is built from, for `gale --version` and `gale sbom`
- * (pylib/gale/sbom.py). The components record is generated at build time
+ * (pylib/gale/pack/sbom.py). The components record is generated at build time
  * from cmake/pins.txt (cmake/components.py) and compiled in behind a
  * marker, so `gale pack` can read it from any host template's bytes
  * without running it, including one built for another target. The linked
@@ -18,7 +18,7 @@
 #include <ffi.h>
 #include <lzma.h>
 
-/* The marker must stay byte-for-byte what pylib/gale/sbom.py searches for,
+/* The marker must stay byte-for-byte what pylib/gale/pack/sbom.py searches for,
  * and appear nowhere else in the host. The record ends at its NUL. */
 #define GALE_COMPONENTS_MARKER "\nGALE-COMPONENTS-1\n"
 

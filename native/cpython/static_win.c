@@ -11,18 +11,17 @@
  *                      no DLL: the handle is NULL, which getpath.c and
  *                      GetModuleFileNameW() read as "the executable".
  *
- *   Python/dynload_win.c  loads extension modules (.pyd). Every .pyd is
- *                      linked against python3XY.dll. Loading one into a
- *                      process whose interpreter is linked in statically
- *                      would load a second, uninitialised interpreter from
- *                      that DLL (or fail to find it), so importing a .pyd is
- *                      refused with an ImportError that says why. The
- *                      suffix table is kept, so importlib still finds .pyd
- *                      files and the user gets this message instead of a
- *                      bare "No module named ...".
+ *   Python/dynload_win.c  loads extension modules (.pyd). This file keeps
+ *                      its suffix table; the loader itself,
+ *                      _PyImport_FindSharedFuncptrWindows(), is Gale's and
+ *                      lives in the host (native/win/extload_win.c): a .pyd
+ *                      imports python313.dll or python3.dll, which does not
+ *                      exist here, and that file binds those imports to the
+ *                      running executable instead. Keeping it out of
+ *                      libpython lets it change without a CPython rebuild.
  */
 #include "Python.h"
-#include "pycore_importdl.h"      /* dl_funcptr, PYD_TAGGED_SUFFIX */
+#include "pycore_importdl.h"      /* PYD_TAGGED_SUFFIX */
 
 #include <windows.h>
 
@@ -34,27 +33,3 @@ const char *_PyImport_DynLoadFiletab[] = {
     PYD_UNTAGGED_SUFFIX,
     NULL
 };
-
-dl_funcptr
-_PyImport_FindSharedFuncptrWindows(const char *prefix, const char *shortname,
-                                   PyObject *pathname, FILE *fp)
-{
-    (void)prefix;
-    (void)fp;
-    PyObject *name = PyUnicode_FromString(shortname);
-    if (name == NULL) {
-        return NULL;
-    }
-    PyObject *msg = PyUnicode_FromFormat(
-        "cannot load binary extension module '%U' from %R: this Python is "
-        "linked statically into the executable (there is no python%d%d.dll), "
-        "so .pyd files cannot be loaded; only built-in and pure-Python "
-        "modules are available",
-        name, pathname, PY_MAJOR_VERSION, PY_MINOR_VERSION);
-    if (msg != NULL) {
-        PyErr_SetImportError(msg, name, pathname);
-        Py_DECREF(msg);
-    }
-    Py_DECREF(name);
-    return NULL;
-}

@@ -10,7 +10,7 @@ In the executable, importing this package is the first thing every Gale
 process does, so it installs the finder of the payload's code archive
 (libimport.py) from which everything else is imported. A damaged payload
 ends the process here with the PAYLOAD exit code. Under a stock CPython
-(``pack.py``), which has no built-in `_gale`, nothing is installed.
+(the packer (gale.pack)), which has no built-in `_gale`, nothing is installed.
 """
 
 import sys as _sys

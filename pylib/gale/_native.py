@@ -9,7 +9,7 @@ services `_gale` offers (the Windows console's stop handler and title, the
 service's RUNNING report and Event Log) are wrapped here too, as functions
 that do nothing where the platform or the mode has no such thing.
 
-`pack.py` must also run under a stock CPython without `_gale`; it never
+the packer (gale.pack) must also run under a stock CPython without `_gale`; it never
 imports this module.
 """
 

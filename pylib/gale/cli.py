@@ -22,7 +22,8 @@ from gale import cliargs, config, libimport
 from gale.errors import GaleError
 
 def _versions() -> list:
-    from gale import _native, sbom
+    from gale import _native
+    from gale.pack import sbom
 
     return sbom.version_lines(sbom.running_document()) + [f"Target {_native.target}"]
 
@@ -148,7 +149,8 @@ def cmd_check(args, debug: bool) -> int:
 
 
 def cmd_pack(args, debug: bool) -> int:
-    from gale import _native, pack
+    from gale import _native
+    from gale.pack import build as pack
 
     target = args.target or _native.target
     info = pack.pack_app(args.appdir, args.out, name=args.name, target=target,
@@ -170,7 +172,7 @@ def cmd_pack(args, debug: bool) -> int:
 
 
 def cmd_sbom(args, debug: bool) -> int:
-    from gale import sbom
+    from gale.pack import sbom
 
     sys.stdout.write(sbom.dumps(sbom.running_document()))
     return 0

@@ -17,7 +17,7 @@ resolve against the app's extracted folder, ``data_dir`` under the per-user
 data root and ``log.file`` under the data dir. Command-line paths are
 relative to the current directory.
 
-This module needs no `_gale`: ``pack.py`` uses it to check a gale.toml.
+This module needs no `_gale`: the packer (gale.pack) uses it to check a gale.toml.
 """
 
 import os

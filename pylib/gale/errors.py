@@ -5,7 +5,7 @@ A `GaleError` carries the *name* of an exit code (``"CONFIG"``, ``"APP"``, ...
 as named in the launcher's header) and a one-line cause. `cli.main` prints
 ``gale: error: <cause>`` and turns the name into the number through
 `gale._native`; keeping the name here lets modules that must run without the
-launcher (config parsing used by ``pack.py``) raise it too.
+launcher (config parsing used by the packer (gale.pack)) raise it too.
 """
 
 

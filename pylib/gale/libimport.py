@@ -25,7 +25,7 @@ Only built-in and frozen modules may be imported here: everything else is
 what this module serves. This module, and the others a start needs before
 it is installed (layout.BOOT_MODULES), come frozen from the host.
 ``gale/__init__.py`` runs install() in the executable, before anything else
-of Gale's is imported; under a stock CPython (pack.py) nothing here runs.
+of Gale's is imported; under a stock CPython (gale.pack) nothing here runs.
 """
 
 import marshal

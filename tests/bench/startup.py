@@ -19,7 +19,7 @@ import os
 import struct
 
 TARGETS = (("linux-x86_64", "gale"), ("win-x64", "gale.exe"), ("win-arm64", "gale.exe"))
-_TRAILER = struct.Struct("<8sQQ32s")  # pylib/gale/payload.py
+_TRAILER = struct.Struct("<8sQQ32s")  # pylib/gale/pack/payload.py
 
 
 def cache_env(folder):

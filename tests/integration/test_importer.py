@@ -240,7 +240,7 @@ def test_boot_modules_come_frozen_from_the_host(host):
 
 MISMATCH = r"""
 import marshal, sys
-from gale import pack, payload
+from gale.pack import build as pack, payload
 host, library = pack.load_base(sys.argv[1])
 modules = payload.read_code_archive(library[payload.CODE_MEMBER])
 code, is_package = modules["gale.paths"]

@@ -492,7 +492,7 @@ def test_pack_output_is_deterministic_and_checks_out(host, tmp_path):
     packed = data[:offset]
     if host.windows:
         # The same host, except for the resource section pack rebuilt with
-        # this app's version resource (pylib/gale/peversion.py): every other
+        # this app's version resource (pylib/gale/pack/peversion.py): every other
         # section's bytes are the template's.
         import pefile
 

@@ -33,7 +33,7 @@ Chunk 0, zlib, holds the modules a start needs (the hot set pack computes);
 chunk 1, xz, everything else. A chunk is the modules' marshalled code
 objects (a .pyc without its 16-byte header) one after another, by name.
 
-This module is stdlib-only: ``pack.py`` uses it under a stock CPython.
+This module is stdlib-only: the packer (gale.pack) uses it under a stock CPython.
 """
 
 import hashlib

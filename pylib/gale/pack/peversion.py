@@ -23,7 +23,7 @@ description.
 import dataclasses
 import struct
 
-from gale import icons, peresources
+from gale.pack import icons, peresources
 from gale.errors import GaleError
 
 LANGUAGE = 1033  # the resources' language: U.S. English

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Which library modules a start imports: the hot set, which `pack.py build`
+"""Which library modules a start imports: the hot set, which `gale.pack.build`
 puts in the code archive's quick chunk (payload.py). Everything else goes to
 the small, slower xz chunk, unpacked only when one of its modules is first
 imported on a machine. A module in the wrong chunk costs time, never

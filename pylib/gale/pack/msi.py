@@ -30,7 +30,8 @@ import tempfile
 import uuid
 from xml.sax.saxutils import escape
 
-from gale import config, icons, peresources
+from gale import config
+from gale.pack import icons, peresources
 from gale.errors import GaleError
 
 ARCH = {"win-x64": "x64", "win-arm64": "arm64"}
@@ -74,7 +75,7 @@ def check_name(name: str) -> None:
 
 def _template() -> str:
     here = os.path.dirname(os.path.abspath(__file__))
-    source = os.path.join(os.path.dirname(os.path.dirname(here)), "installer", "gale.wxs")
+    source = os.path.join(here, "..", "..", "..", "installer", "gale.wxs")
     if os.path.isfile(source):  # run from the source tree (the build)
         with open(source, encoding="utf-8") as f:
             return f.read()

@@ -21,7 +21,7 @@ writes exactly what the packed executable prints. The serial number is
 derived from the payload's SHA-256 and the target and there is no
 timestamp: the same pack gives the same document.
 
-Stdlib only: pack.py imports this under a stock CPython.
+Stdlib only: the build's packer imports this under a stock CPython.
 """
 
 import email.parser
@@ -32,7 +32,7 @@ import re
 import uuid
 import zipfile
 
-from gale import payload
+from gale.pack import payload
 from gale.errors import GaleError
 from gale.layout import APP_DIR, MANIFEST
 

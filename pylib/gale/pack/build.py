@@ -11,7 +11,7 @@ Two callers, one code path:
   from APPDIR. `cli.py` calls `pack_app`.
 * The build, with a stock CPython 3.13 and no `_gale`::
 
-    python3.13 pylib/gale/pack.py build --host HOSTBIN --stdlib DIR
+    python3.13 pylib/gale/pack build --host HOSTBIN --stdlib DIR
         [--stdlib-extra FILE_OR_DIR]... --lib DIR [--lib DIR]...
         [--exclude-stdlib NAME]... [--include-tornado-tests]
         [--app APPDIR] [--name NAME] -o OUT
@@ -41,12 +41,12 @@ Two callers, one code path:
       --app, --name     pack an app too (default name: gale.toml's, else the
                         folder's name; without --app: "gale")
 
-    python3.13 pylib/gale/pack.py app APPDIR --base GALE_EXE [--name NAME] -o OUT
+    python3.13 pylib/gale/pack app APPDIR --base GALE_EXE [--name NAME] -o OUT
 
       packs APPDIR onto an existing gale executable (host and library from
       GALE_EXE), as `gale pack` does, without running it.
 
-    python3.13 pylib/gale/pack.py msi EXE --app APPDIR --target TARGET
+    python3.13 pylib/gale/pack msi EXE --app APPDIR --target TARGET
 
       writes EXE's MSI next to it (msi.py), with the identity and settings
       of APPDIR's gale.toml, as `gale pack --msi` does: the build makes the
@@ -58,14 +58,6 @@ Two callers, one code path:
 interpreter running this file, which must therefore be CPython 3.13.
 """
 
-if __name__ == "__main__":  # run as a script: make `gale` importable, not its modules
-    import os as _os
-    import sys as _sys
-
-    _here = _os.path.dirname(_os.path.abspath(__file__))
-    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
-    _sys.path.insert(0, _os.path.dirname(_here))
-
 import argparse
 import ast
 import importlib._bootstrap_external
@@ -74,7 +66,8 @@ import os
 import sys
 import tomllib
 
-from gale import config, icons, payload, peversion, sbom
+from gale import config
+from gale.pack import icons, payload, peversion, sbom
 from gale.errors import GaleError
 
 TARGETS = ("linux-x86_64", "win-x64", "win-arm64")
@@ -468,7 +461,7 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
     app = collect_app(appdir, name, out)
     identity = None
     if make_msi:  # everything an MSI needs is checked before anything is written
-        from gale import msi
+        from gale.pack import msi
 
         if not is_windows(target):
             raise GaleError("PACK", "--msi is for the Windows targets")
@@ -497,7 +490,7 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
 
 def _check_python() -> None:
     if sys.implementation.name != "cpython" or sys.version_info[:2] != PYTHON:
-        raise GaleError("PACK", "pack.py must run under CPython %d.%d (this is %s %s) so the "
+        raise GaleError("PACK", "the packer must run under CPython %d.%d (this is %s %s) so the "
                                 ".pyc files match the host" % (*PYTHON, sys.implementation.name,
                                                                sys.version.split()[0]))
 
@@ -539,7 +532,7 @@ def build(args) -> str:
             raise GaleError("PACK", f"--data {pair!r}: expected SRC=DEST")
         entries[dest] = _read(src)
     app = collect_app(args.app, args.name, args.out) if args.app else None
-    from gale import hotset
+    from gale.pack import hotset
 
     try:
         hot = hotset.measure(args.lib)
@@ -563,7 +556,7 @@ def _wrote(info: dict) -> str:
 
 
 def build_msi(args) -> str:
-    from gale import msi
+    from gale.pack import msi
 
     _, _, name, values = collect_app(args.app, None)
     identity = identity_for(name, values)
@@ -573,7 +566,7 @@ def build_msi(args) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pack.py", description="Build Gale executables.")
+    parser = argparse.ArgumentParser(prog="pylib/gale/pack", description="Build Gale executables.")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="host + stdlib + libraries (+ app) -> executable")
     b.add_argument("--host", required=True)
@@ -607,11 +600,8 @@ def main(argv=None) -> int:
     try:
         line = args.func(args)
     except GaleError as exc:
-        print(f"pack.py: error: {exc}", file=sys.stderr)
+        print(f"pack: error: {exc}", file=sys.stderr)
         return 1
     print(line)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
