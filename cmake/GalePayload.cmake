@@ -15,7 +15,8 @@ function(gale_add_packed_executable name)
     foreach(_extra IN LISTS GALE_STDLIB_EXTRA)
         list(APPEND _args --stdlib-extra "${_extra}")
     endforeach()
-    list(APPEND _args --lib "${GALE_TORNADO_LIB}" --lib "${CMAKE_SOURCE_DIR}/pylib")
+    list(APPEND _args --lib "${GALE_TORNADO_LIB}" --lib "${GALE_PACK_LIB}"
+        --lib "${CMAKE_SOURCE_DIR}/pylib")
     # The MSI template, for `gale pack --msi` (pylib/gale/pack/msi.py).
     list(APPEND _args --data "${CMAKE_SOURCE_DIR}/installer/gale.wxs=gale/installer/gale.wxs")
     set(_deps gale_host

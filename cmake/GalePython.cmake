@@ -57,3 +57,22 @@ if(NOT EXISTS "${GALE_TORNADO_SRC}/.unpacked-v2-${GALE_TORNADO_SDIST_SHA}")
     file(TOUCH "${GALE_TORNADO_SRC}/.unpacked-v2-${GALE_TORNADO_SDIST_SHA}")
 endif()
 set(GALE_TORNADO_LIB "${GALE_TORNADO_SRC}/lib")
+
+# packaging and installer, from their pinned wheels (cmake/pins.txt), for
+# `gale pack` to install an app's dependencies (pylib/gale/pack/deps.py).
+# Unpacked as an installer would, with each wheel's name and SHA-256 in its
+# dist-info (gale-source.json) for the SBOM.
+set(GALE_PACK_LIB "${CMAKE_BINARY_DIR}/pack-lib")
+string(SHA256 _pack_key "${GALE_PACK_WHEELS}")
+if(NOT EXISTS "${GALE_PACK_LIB}/.unpacked-${_pack_key}")
+    file(REMOVE_RECURSE "${GALE_PACK_LIB}")
+    foreach(_wheel IN LISTS GALE_PACK_WHEELS)
+        file(ARCHIVE_EXTRACT INPUT "${_wheel}" DESTINATION "${GALE_PACK_LIB}")
+        get_filename_component(_wheel_name "${_wheel}" NAME)
+        string(REGEX REPLACE "^([^-]+)-([^-]+)-.*$" "\\1-\\2.dist-info" _di "${_wheel_name}")
+        file(SHA256 "${_wheel}" _wheel_sha)
+        file(WRITE "${GALE_PACK_LIB}/${_di}/gale-source.json"
+            "{\"file\": \"${_wheel_name}\", \"sha256\": \"${_wheel_sha}\"}\n")
+    endforeach()
+    file(TOUCH "${GALE_PACK_LIB}/.unpacked-${_pack_key}")
+endif()

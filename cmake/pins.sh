@@ -24,6 +24,8 @@ pin_cache_path() {
     path=$(pin "$1" 4)
     if [ "$(pin "$1" 3)" = pypi ]; then
         file="${path%%==*}-${path##*==}.tar.gz"
+    elif [ "$(pin "$1" 3)" = pypi-wheel ]; then
+        file="${path%%==*}-${path##*==}-py3-none-any.whl"
     else
         file=$(basename "$path")
     fi

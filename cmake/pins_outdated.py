@@ -188,7 +188,7 @@ def check(pins: list, indexes: list, index_url) -> list:
     rows = []
     for pin in pins:
         mine = pin["version"]
-        if pin["origin"] == "pypi":
+        if pin["origin"] in ("pypi", "pypi-wheel"):
             # What pip lists it can download: listed is served.
             listed = [v for v in pypi_versions(pin["where"].split("==")[0], index_url)
                       if re.fullmatch(r"[\d.]+", v)]  # releases only

@@ -122,6 +122,10 @@ fetch() {
     if [ -n "${GALE_SOURCES:-}" ] && [ -f "$GALE_SOURCES/$file" ]; then
         log "using $GALE_SOURCES/$file"
         cp "$GALE_SOURCES/$file" "$tmp/$file"
+    elif [ "$(pin "$name" 3)" = pypi-wheel ]; then
+        log "downloading $path (wheel) with pip"
+        python3 -m pip download --quiet --no-deps --only-binary :all: \
+            -d "$tmp" "$path" >&2 || die "pip could not download $path"
     elif [ "$(pin "$name" 3)" = pypi ]; then
         log "downloading $path (sdist) with pip"
         # pip reads the sdist's metadata before it saves it; with build
@@ -588,6 +592,7 @@ case "$target" in
         build_xz_win
         build_cpython_windows
         TORNADO_SDIST=$(fetch tornado)
+        PACK_WHEELS="$(fetch packaging);$(fetch installer)"
         cat > "$outfile" <<EOF
 set(GALE_ZIG_TARGET "$ZIG_TARGET")
 set(GALE_ZIG_VERSION "$ZIG_VERSION")
@@ -601,6 +606,7 @@ set(GALE_CPYTHON_DIR "$CPYTHON_DIR")
 set(GALE_HOST_CPYTHON_DIR "$HOST_CPYTHON_DIR")
 set(GALE_TORNADO_SDIST "$TORNADO_SDIST")
 set(GALE_TORNADO_SDIST_SHA "$(pin tornado 5)")
+set(GALE_PACK_WHEELS "$PACK_WHEELS")
 EOF
         exit 0 ;;
     *) die "unknown target '$target' (known: linux-x86_64 win-x64 win-arm64)" ;;
@@ -611,6 +617,7 @@ build_sqlite
 build_openssl
 build_cpython
 TORNADO_SDIST=$(fetch tornado)
+PACK_WHEELS="$(fetch packaging);$(fetch installer)"
 
 cat > "$outfile" <<EOF
 set(GALE_ZLIB_DIR "$ZLIB_DIR")
@@ -620,4 +627,5 @@ set(GALE_CPYTHON_DIR "$CPYTHON_DIR")
 set(GALE_CPYTHON_LINK_LIBS "$(cpython_link_libs)")
 set(GALE_TORNADO_SDIST "$TORNADO_SDIST")
 set(GALE_TORNADO_SDIST_SHA "$(pin tornado 5)")
+set(GALE_PACK_WHEELS "$PACK_WHEELS")
 EOF

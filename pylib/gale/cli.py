@@ -161,7 +161,10 @@ def cmd_pack(args, debug: bool) -> int:
                              "version": args.app_version, "display_name": args.display_name,
                              "publisher": args.publisher, "description": args.description,
                              "copyright": args.copyright, "icon": args.icon, "url": args.url},
-                         make_msi=args.msi)
+                         make_msi=args.msi,
+                         deps={"requirements": args.requirements, "no_deps": args.no_deps,
+                               "wheels": args.wheels, "index_url": args.index_url,
+                               "write_lock": args.write_lock})
     print(f"wrote {info['out']} ({info['name']} for {target}, {info['size']} bytes)")
     if args.sbom:
         print(f"wrote {info['sbom']} (its SBOM)")

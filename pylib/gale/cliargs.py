@@ -80,6 +80,20 @@ def _parser():
     pack.add_argument("--msi", action="store_true",
                       help="also write <Name>-<version>-<arch>.msi next to OUT (Windows "
                            "targets; needs wixl and msibuild)")
+    deps = pack.add_argument_group("the app's dependencies (default: APPDIR's pylock.toml, "
+                                   "else requirements.txt, else pyproject.toml's "
+                                   "[project] dependencies)")
+    deps.add_argument("--requirements", metavar="FILE",
+                      help="install what FILE names (a pylock.toml or a requirements file)")
+    deps.add_argument("--no-deps", action="store_true",
+                      help="pack APPDIR alone, whatever it declares")
+    deps.add_argument("--wheels", metavar="DIR",
+                      help="install a lock from the wheels in DIR only, with no network")
+    deps.add_argument("--index-url", metavar="URL",
+                      help="the package index (simple API; default: PIP_INDEX_URL or "
+                           "UV_INDEX_URL, else uv's)")
+    deps.add_argument("--write-lock", metavar="FILE",
+                      help="write the resolved pins to FILE as a pylock.toml")
     ident = pack.add_argument_group("the app's identity (Windows targets; each overrides "
                                     "the gale.toml key of the same name)")
     ident.add_argument("--version", dest="app_version", metavar="A.B.C[.D]",

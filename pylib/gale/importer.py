@@ -9,8 +9,16 @@ extraction root from the zip while giving them ``__file__`` (spec.origin),
 data files are. Roots:
 
     __gale_app__/   -> <dir>/app/       the app's top-level modules and packages
+    __gale_site__/  -> <dir>/site/      its dependencies, installed from wheels
     tornado/        -> <dir>/tornado/   test builds only: tornado.test and
                                         tornado.testing read data via __file__
+
+Binary extension modules (.pyd, .so) under a root are real files in the
+extraction folder: this finder hands them to CPython's own extension
+loader, after checking the file against its SHA-256 from the payload (a
+changed file is refused with PAYLOAD), so ``__file__`` and
+``importlib.machinery`` behave as in python. The DLLs and shared libraries
+beside them are checked once, before the first extension loads.
 
 Submodules of every package it served also go through it. A path hook maps
 those folders back to the zip, so ``pkgutil.iter_modules(pkg.__path__)``
@@ -21,9 +29,9 @@ import os
 import sys
 import zipimport
 from importlib._bootstrap_external import _NamespacePath  # what PathFinder uses
-from importlib.machinery import ModuleSpec
+from importlib.machinery import ExtensionFileLoader, ModuleSpec
 
-from gale.layout import APP_DIR
+from gale.layout import APP_DIR, SITE_DIR
 
 try:
     from _imp import _fix_co_filename
@@ -35,10 +43,10 @@ class _Root:
     """One extraction root: which modules it holds and where they live."""
 
     def __init__(self, zip_dir: str, extract_dir: str):
-        if zip_dir == APP_DIR:
+        if zip_dir in (APP_DIR, SITE_DIR):  # top-level modules
             self.prefix = ""
-            self.zip_base = APP_DIR
-            self.local_base = os.path.join(extract_dir, "app")
+            self.zip_base = zip_dir
+            self.local_base = os.path.join(extract_dir, "app" if zip_dir == APP_DIR else "site")
         else:
             self.prefix = zip_dir.replace("/", ".")
             self.zip_base = ""
@@ -96,17 +104,19 @@ class PayloadLoader:
 class PayloadFinder:
     """The meta-path finder for the extraction roots of one payload."""
 
-    def __init__(self, archive: str, extract_dir: str, roots: list):
+    def __init__(self, archive: str, extract_dir: str, roots: list, resources=()):
         self._archive = archive
         self._extract_dir = os.path.abspath(extract_dir)
-        self._app = None
+        self._top = []  # the app, then its dependencies, as sys.path would order them
         self._by_prefix = {}
-        for zip_dir in roots:
+        for zip_dir in sorted(roots, key=lambda r: r != APP_DIR):
             root = _Root(zip_dir, self._extract_dir)
             if root.prefix:
                 self._by_prefix[root.prefix] = root
             else:
-                self._app = root
+                self._top.append(root)
+        self._extensions, self._native_files = _extensions(resources, self._extract_dir)
+        self._natives_checked = False
         self._packages = {}  # package name -> _Root, for its submodules
         self._importers = {}
 
@@ -129,11 +139,17 @@ class PayloadFinder:
         elif fullname in sys.builtin_module_names:
             return []  # as on sys.path, built-ins are not shadowed
         else:
-            roots = [self._app]  # the app first, as if it were sys.path[0]
+            roots = list(self._top)  # the app first, as if it were sys.path[0]
         roots.append(self._by_prefix.get(fullname))
         return [r for r in roots if r is not None]
 
     def find_spec(self, fullname, path=None, target=None):
+        found = self._extensions.get(fullname)
+        if found is not None:
+            from importlib.util import spec_from_file_location
+
+            return spec_from_file_location(fullname, found[0],
+                                           loader=CheckedExtensionLoader(fullname, *found, self))
         for root in self._roots_for(fullname):
             spec = self._find_in(root, fullname)
             if spec is not None:
@@ -175,6 +191,26 @@ class PayloadFinder:
     def invalidate_caches(self) -> None:
         pass
 
+    def check_natives(self) -> None:
+        """Checks the DLLs and shared libraries beside the extensions, once."""
+        if self._natives_checked:
+            return
+        for path, sha256 in self._native_files:
+            check_file(path, sha256)
+        self._natives_checked = True
+
+    def find_distributions(self, context=None):
+        """importlib.metadata's distributions of the dependencies (their
+        extracted dist-info folders)."""
+        from importlib.metadata import DistributionFinder, MetadataPathFinder
+
+        site = [r.local_base for r in self._top if r.zip_base == SITE_DIR]
+        if not site:
+            return iter(())
+        context = context or DistributionFinder.Context()
+        return MetadataPathFinder.find_distributions(
+            DistributionFinder.Context(name=context.name, path=site))
+
     def path_hook(self, path: str) -> zipimport.zipimporter:
         """A zipimporter for an extracted package folder (for pkgutil)."""
         try:
@@ -186,7 +222,66 @@ class PayloadFinder:
             raise ImportError("not an extracted folder")
         if rel == "app" or rel.startswith("app/"):
             rel = APP_DIR + rel[3:]
+        elif rel == "site" or rel.startswith("site/"):
+            rel = SITE_DIR + rel[4:]
         try:
             return self._importer(rel)
         except zipimport.ZipImportError as exc:
             raise ImportError(str(exc)) from None
+
+
+def _extensions(resources, extract_dir: str):
+    """({module name: (extracted path, sha256)} for the extension modules
+    among `resources`, [(path, sha256)] of the other native files under the
+    dependencies and the app: DLLs, shared libraries)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    modules, natives = {}, []
+    for res in resources:
+        zip_path = res["path"]
+        for root, local in ((SITE_DIR + "/", "site"), (APP_DIR + "/", "app")):
+            if zip_path.startswith(root):
+                rel = zip_path[len(root):]
+                path = os.path.join(extract_dir, local, *rel.split("/"))
+                break
+        else:
+            continue
+        suffix = next((s for s in EXTENSION_SUFFIXES if rel.endswith(s)), None)
+        if suffix is not None:
+            modules[rel[:-len(suffix)].replace("/", ".")] = (path, res["sha256"])
+        elif rel.endswith((".dll", ".so", ".dylib")) or ".so." in rel.rsplit("/", 1)[-1]:
+            natives.append((path, res["sha256"]))
+    return modules, natives
+
+
+def check_file(path: str, sha256: str) -> None:
+    """Refuses, with PAYLOAD, an extracted native file that is no longer
+    the payload's: binary code is only ever loaded as packed."""
+    import hashlib
+
+    from gale.errors import GaleError
+
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as exc:
+        raise GaleError("PAYLOAD", f"cannot read the extracted {path}: "
+                                   f"{exc.strerror or exc}") from None
+    if digest != sha256:
+        raise GaleError("PAYLOAD", f"{path} was changed after extraction (its SHA-256 is "
+                                   "not the payload's); delete the folder to extract it again")
+
+
+class CheckedExtensionLoader(ExtensionFileLoader):
+    """CPython's extension loader, after a check of the file (check_file)
+    and, once, of the native files beside the extensions."""
+
+    def __init__(self, fullname: str, path: str, sha256: str, finder: "PayloadFinder"):
+        super().__init__(fullname, path)
+        self._sha256 = sha256
+        self._finder = finder
+
+    def create_module(self, spec):
+        self._finder.check_natives()
+        check_file(self.path, self._sha256)
+        return super().create_module(spec)

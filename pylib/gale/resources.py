@@ -87,6 +87,8 @@ def local_rel(zip_path: str) -> str:
         raise GaleError("PAYLOAD", f"payload path {zip_path!r} points outside its folder")
     if zip_path == layout.APP_DIR or zip_path.startswith(layout.APP_DIR + "/"):
         return "app" + zip_path[len(layout.APP_DIR):]
+    if zip_path == layout.SITE_DIR or zip_path.startswith(layout.SITE_DIR + "/"):
+        return "site" + zip_path[len(layout.SITE_DIR):]
     return zip_path
 
 
@@ -118,10 +120,21 @@ def activate() -> Resources:
     extract_dir = None
     if roots:
         extract_dir = _extract(exe, digest, manifest)
-        PayloadFinder(exe, extract_dir, roots).install()
+        PayloadFinder(exe, extract_dir, roots, manifest["resources"]).install()
+        _run_pth((manifest.get("site") or {}).get("pth") or ())
     _active = Resources(manifest["name"], manifest.get("config") or "", extract_dir,
                         manifest.get("config_doc"))
     return _active
+
+
+def _run_pth(lines) -> None:
+    """The `import` lines of the dependencies' .pth files, run as site.py
+    runs them at start-up (pywin32's, for instance, sets up its DLLs)."""
+    for line in lines:
+        try:
+            exec(line)  # noqa: S102 (what site.py does with these lines)
+        except Exception as exc:
+            _log().warning("a dependency's .pth line %r failed: %s", line, exc)
 
 
 def _temp_parent(name: str) -> str:

@@ -301,7 +301,7 @@ def split_library(entries: dict, roots: list, hot) -> dict:
 
 def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
              sbom_out: str | None = None, identity_flags: dict | None = None,
-             identity=None, hot=()) -> dict:
+             identity=None, hot=(), site=None) -> dict:
     """Writes the executable OUT (and, given `sbom_out`, its SBOM there);
     returns a short summary. `hot`: the hot set (hotset.py) when `library`
     has no code archive yet."""
@@ -313,7 +313,10 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
         entries.update(app_entries)
     if identity is None:  # pack_app made it already when it checked an MSI's needs
         identity = identity_for(name, values, identity_flags)
-    roots = [payload.APP_DIR] if any(p.startswith(payload.APP_DIR + "/") for p in entries) else []
+    if site is not None:
+        entries.update(site["entries"])
+    roots = [root for root in (payload.APP_DIR, payload.SITE_DIR)
+             if any(p.startswith(root + "/") for p in entries)]
     if any(p.startswith(TORNADO_TESTS + "/") for p in entries):
         # The suite finds its certificates and templates through __file__, and
         # tornado.testing finds test/test.crt through its own __file__: the
@@ -323,7 +326,8 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
     check_boot(host, entries[payload.CODE_MEMBER])
     declared = "version" in values or (identity_flags or {}).get("version") is not None
     entries[payload.MANIFEST] = payload.build_manifest(
-        name, config_text, entries, roots, identity.version if declared else None)
+        name, config_text, entries, roots, identity.version if declared else None,
+        site={"pth": site["pth"], "dists": site["dists"]} if site else None)
     entries = payload.with_parent_dirs(entries)
     if is_windows(executable_target(host) or ""):
         host = peversion.apply(host, identity)
@@ -446,7 +450,7 @@ def load_template(path: str, target: str):
 
 def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
              running_target: str, offset: int, size: int, template=None,
-             sbom_out=None, identity_flags=None, make_msi=False) -> dict:
+             sbom_out=None, identity_flags=None, make_msi=False, deps=None) -> dict:
     """`gale pack`: APPDIR onto a host for `target`; returns `assemble`'s summary.
 
     The host is `template` if given, else the running executable's own for
@@ -477,8 +481,9 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
         host, library = load_template(template, target)
         if library is None:
             _, library = load_base(exe, offset, size)
+    site = install_deps(appdir, target, library, deps or {})
     info = assemble(out, host, library, app, sbom_out=sbom_out, identity_flags=identity_flags,
-                    identity=identity)
+                    identity=identity, site=site)
     if make_msi:
         try:
             info.update(msi.build(out, identity, target, app[3]))
@@ -486,6 +491,46 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
             os.remove(out)  # no executable without the MSI that was asked for
             raise
     return info
+
+
+def install_deps(appdir: str, target: str, library: dict, options: dict):
+    """The app's dependencies installed for `target` (deps.py), or None."""
+    if options.get("no_deps"):
+        return None
+    from gale.pack import deps
+
+    builtin = {}
+    for path in library:  # what the library carries that an app may name: Tornado
+        found = payload.dist_info_name(path)
+        if found and found[0] == "tornado":
+            builtin[found[0]] = found[1]
+    planned = deps.plan(appdir, target, requirements=options.get("requirements"),
+                        wheels_dir=options.get("wheels"), index_url=options.get("index_url"),
+                        builtin=builtin, full_version=sys.version.split()[0]
+                        if sys.implementation.name == "cpython" else "3.13.0")
+    if planned is None:
+        if options.get("requirements") or options.get("wheels"):
+            raise GaleError("PACK", f"{appdir} declares no dependencies")
+        return None
+    packer, the_plan = planned
+    if the_plan.lock_text is not None:
+        for wheel in the_plan.wheels:
+            packer.log(f"  {wheel.name}=={wheel.version}")
+        if options.get("write_lock"):
+            _write(options["write_lock"], _write_text, options["write_lock"], the_plan.lock_text)
+            packer.log(f"wrote {os.path.abspath(options['write_lock'])} (the resolved lock)")
+    elif options.get("write_lock"):
+        raise GaleError("PACK", f"--write-lock: {the_plan.source} is a lock already")
+    result = deps.install(packer, the_plan, compile_source)
+    packer.log(deps.summary(result))
+    return result
+
+
+def _write_text(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def _check_python() -> None:

@@ -46,7 +46,7 @@ import tempfile
 import zipfile
 
 from gale.layout import (APP_DIR, BOOT_MODULES, CODE_MAGIC, CODE_MEMBER,  # noqa: F401 (re-exported)
-                         MANIFEST, MANIFEST_FORMAT, META_DIR)
+                         MANIFEST, MANIFEST_FORMAT, META_DIR, SITE_DIR)
 
 MAGIC = b"GALEPAY1"
 TRAILER = struct.Struct("<8sQQ32s")
@@ -107,7 +107,7 @@ def build_zip(entries: dict, host_size: int) -> bytes:
 
 
 def build_manifest(name: str, config_text: str, entries: dict, roots: list,
-                   version: str | None = None) -> bytes:
+                   version: str | None = None, site: dict | None = None) -> bytes:
     """``__gale__/manifest`` for `entries`; `version` is the app's, when it
     declares one (gale.toml's version, or pack's --version).
 
@@ -129,7 +129,20 @@ def build_manifest(name: str, config_text: str, entries: dict, roots: list,
                 "extract": sorted(roots), "resources": resources, "dirs": dirs}
     if version is not None:
         manifest["version"] = version
+    if site is not None:  # the dependencies: their .pth import lines, and what they are
+        manifest["site"] = site
     return marshal.dumps(manifest, 2)
+
+
+def dist_info_name(path: str):
+    """(name, version) if `path` is a top-level ``NAME-VERSION.dist-info/METADATA``."""
+    parts = path.split("/")
+    if len(parts) == 2 and parts[1] == "METADATA" and parts[0].endswith(".dist-info"):
+        stem = parts[0][:-len(".dist-info")]
+        name, _, version = stem.rpartition("-")
+        if name:
+            return name.lower().replace("_", "-"), version
+    return None
 
 
 def _parsed(config_text: str):

@@ -34,11 +34,16 @@ import zipfile
 
 from gale.pack import payload
 from gale.errors import GaleError
-from gale.layout import APP_DIR, MANIFEST
+from gale.layout import APP_DIR, MANIFEST, SITE_DIR
 
 MARKER = b"\nGALE-COMPONENTS-1\n"  # native/components.c's GALE_COMPONENTS_MARKER
 SPEC_VERSION = "1.6"
-_DIST_METADATA = re.compile(r"^(?:%s/(?:.+/)?)?([^/]+)\.dist-info/METADATA$" % APP_DIR)
+_DIST_METADATA = re.compile(r"^(?:(?:%s|%s)/(?:.+/)?)?([^/]+)\.dist-info/METADATA$"
+                            % (APP_DIR, SITE_DIR))
+# Where a distribution is, by the payload folder holding its dist-info: the
+# library (Tornado, packaging, installer), the app's dependencies (installed
+# from wheels by pack), or the app's own folder.
+_LOCATIONS = ((SITE_DIR + "/", "dependency"), (APP_DIR + "/", "app"))
 
 
 def record_from_host(host: bytes, what: str) -> dict:
@@ -123,11 +128,15 @@ def _payload_facts(zip_bytes: bytes):
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
             manifest = payload.read_manifest(zf.read(MANIFEST))
             name, version = manifest["name"], manifest.get("version")
-            # The library's (Tornado) first, then the app's, each by path.
-            found = sorted((path.startswith(APP_DIR + "/"), path) for path in zf.namelist()
-                           if _DIST_METADATA.match(path))
-            for in_app, path in found:
-                dists.append(_distribution(zf, path, "app" if in_app else "library"))
+            # The library's first, then the dependencies, then the app's, each by path.
+            found = []
+            for path in zf.namelist():
+                if _DIST_METADATA.match(path):
+                    where = next(((i, loc) for i, (prefix, loc) in enumerate(_LOCATIONS, 1)
+                                  if path.startswith(prefix)), (0, "library"))
+                    found.append((where, path))
+            for (_, location), path in sorted(found):
+                dists.append(_distribution(zf, path, location))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, payload.PayloadError) as exc:
         raise GaleError("PAYLOAD", f"damaged payload: {exc}") from None
     return name, version, digest.hex(), dists
