@@ -2,15 +2,18 @@
 """Writes the list of CPython C API symbols the host exports, so binary
 extension modules from wheels can bind to the interpreter linked into it.
 
-    python3 cmake/exports.py --include DIR --archive libpython3.13.a
+    python3 cmake/exports.py --source CPYTHON_SRC --archive libpython3.13.a
         --format drectve|dynamic-list -o OUT
 
-The list is every function and variable CPython's headers under DIR declare
-with PyAPI_FUNC or PyAPI_DATA (public, cpython/ and internal/ alike: on
-Windows python313.dll exports all of them, and real extensions use some
-internal ones), that the static library also defines (its archive symbol
-index says which). A declared name that this build does not define (another
-platform's function, say) is left out, so the link never fails on it.
+The list is every function and variable that CPython's source tree declares
+with PyAPI_FUNC or PyAPI_DATA (the headers under Include/, public, cpython/
+and internal/ alike, and the .c files that define some directly: on Windows
+python313.dll exports all of them, and real extensions use some internal
+ones), plus the stable ABI's list in PC/python3dll.c (which keeps names no
+header declares any more, such as _PyObject_CallFunction_SizeT), that the
+static library also defines (its archive symbol index says which). A name
+that this build does not define (another platform's function, say) is left
+out, so the link never fails on it.
 
   drectve        an assembly file whose .drectve section tells lld-link to
                  export each name (the Windows hosts; docs/extensions.md)
@@ -34,20 +37,34 @@ _DECL = re.compile(
     r"([A-Za-z_]\w*)")
 
 
-def declared(include_dir: str) -> dict:
-    """{name: "FUNC" or "DATA"} for every declaration under `include_dir`."""
+_STABLE = re.compile(r"^EXPORT_(FUNC|DATA)\((\w+)\)", re.M)
+_SOURCE_DIRS = ("Include", "Objects", "Python", "Parser", "Modules")
+
+
+def declared(source_dir: str) -> dict:
+    """{name: "FUNC" or "DATA"} for every declaration in the source tree."""
     found = {}
-    for dirpath, dirnames, filenames in os.walk(include_dir):
+    with open(os.path.join(source_dir, "PC", "python3dll.c"), encoding="utf-8") as f:
+        for kind, symbol in _STABLE.findall(f.read()):
+            found[symbol] = kind
+    for top in _SOURCE_DIRS:
+        found.update(_declared_in(os.path.join(source_dir, top), found))
+    return found
+
+
+def _declared_in(folder: str, known: dict) -> dict:
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
-            if not name.endswith(".h"):
+            if not name.endswith((".h", ".c")):
                 continue
             with open(os.path.join(dirpath, name), encoding="utf-8", errors="replace") as f:
                 text = f.read()
             text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
             text = re.sub(r"\\\n", " ", text)
             for kind, _type, symbol in _DECL.findall(text):
-                if symbol.startswith(("Py", "_Py")):
+                if symbol.startswith(("Py", "_Py")) and symbol not in known:
                     found.setdefault(symbol, kind)
     return found
 
@@ -75,15 +92,12 @@ def archive_symbols(path: str) -> set:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="exports.py")
-    parser.add_argument("--include", required=True, action="append")
+    parser.add_argument("--source", required=True, help="CPython's source tree")
     parser.add_argument("--archive", required=True)
     parser.add_argument("--format", required=True, choices=("drectve", "dynamic-list"))
     parser.add_argument("-o", "--out", required=True)
     args = parser.parse_args(argv)
-    decls = {}
-    for folder in args.include:
-        for symbol, kind in declared(folder).items():
-            decls.setdefault(symbol, kind)
+    decls = declared(args.source)
     defined = archive_symbols(args.archive)
     names = sorted(n for n in decls if n in defined)
     data = sum(1 for n in names if decls[n] == "DATA")

@@ -24,6 +24,8 @@ def import_module(name: str):
     except SyntaxError as exc:
         raise GaleError("APP", f"syntax error in {exc.filename}, line {exc.lineno}: "
                                f"{exc.msg}") from exc
+    except GaleError:  # Gale's own verdict on the import, such as a damaged extension
+        raise
     except Exception as exc:
         raise GaleError("APP", f"importing {name!r} raised {type(exc).__name__}: {exc}") from exc
 

@@ -414,6 +414,8 @@ def default_index() -> str:
 
 
 def wheel_cache() -> str:
+    if os.environ.get("GALE_WHEEL_CACHE"):
+        return os.environ["GALE_WHEEL_CACHE"]
     if sys.platform == "win32":
         root = os.environ.get("LOCALAPPDATA") or os.path.join(os.path.expanduser("~"),
                                                                 "AppData", "Local")
