@@ -224,8 +224,11 @@ def _default_name(appdir: str) -> str:
     return cleaned or "app"
 
 
-def collect_app(appdir: str, name: str | None, out: str | None = None):
-    """(entries under __gale_app__/, config text, app name) for APPDIR."""
+def collect_app(appdir: str, name: str | None, out: str | None = None,
+                target: str | None = None):
+    """(entries under __gale_app__/, config text, app name) for APPDIR.
+    For a Windows `target`, extension modules and DLLs in APPDIR are
+    prepared to bind to the executable (pe.py), as dependencies' are."""
     if not os.path.isdir(appdir):
         raise GaleError("PACK", f"app folder not found: {appdir}")
     toml_path = os.path.join(appdir, "gale.toml")
@@ -260,6 +263,15 @@ def collect_app(appdir: str, name: str | None, out: str | None = None):
     # Sources too: tracebacks show the app's lines, and inspect.getsource
     # works, from the extracted copies beside the modules' __file__.
     add_tree(entries, appdir, payload.APP_DIR + "/", app_skip(appdir, out), lambda rel: True)
+    if target is not None and is_windows(target):
+        from gale.pack import pe
+
+        for path in entries:
+            if path.lower().endswith((".pyd", ".dll")):
+                try:
+                    entries[path] = pe.hide_python_imports(entries[path], path)
+                except GaleError:
+                    pass  # not a 64-bit PE file: the app's own data, kept as it is
     return entries, text, name, values
 
 
@@ -462,7 +474,7 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
     out = output_path(out, target)
     if template is None and target != running_target:
         template = template_path(target, exe)
-    app = collect_app(appdir, name, out)
+    app = collect_app(appdir, name, out, target)
     identity = None
     if make_msi:  # everything an MSI needs is checked before anything is written
         from gale.pack import msi

@@ -242,6 +242,23 @@ class Packer:
             wheels.append(self._find(canonicalize_name(req.name), version, hashes, index))
         return wheels
 
+    def from_uv_pins(self, reqs: list, source: str) -> list:
+        """Wheels for a hashed lock, located by uv in the index it uses."""
+        allowed, lines = {}, []
+        for req, hashes in reqs:
+            if not self._marker_ok(req.marker) or self._builtin(req.name, req.specifier):
+                continue
+            from packaging.utils import canonicalize_name
+
+            allowed[canonicalize_name(req.name)] = hashes
+            lines.append(f"{req.name}=={_pinned(req)}")
+        if not lines:
+            return []
+        wheels = self.from_pylock(source, self.resolve(lines, source, no_deps=True))
+        for wheel in wheels:
+            wheel.hashes = allowed.get(wheel.name, set())
+        return wheels
+
     def from_pylock(self, path: str, text: str | None = None) -> list:
         """Wheels for a PEP 751 lock."""
         from packaging.markers import InvalidMarker, Marker
@@ -339,8 +356,10 @@ class Packer:
 
     # --- resolving with uv -------------------------------------------------
 
-    def resolve(self, lines: list, source: str) -> str:
-        """A pylock.toml's text for unpinned requirements `lines`, from uv."""
+    def resolve(self, lines: list, source: str, no_deps: bool = False) -> str:
+        """A pylock.toml's text for unpinned requirements `lines`, from uv
+        (with `no_deps`, for exactly these pins: what a lock needs from an
+        index that only uv knows)."""
         uv = shutil.which("uv")
         if uv is None:
             _fail(f"{source} is not a lock (every requirement pinned with == and --hash), and "
@@ -357,7 +376,10 @@ class Packer:
                    "--python-version", "3.13", "--no-build", "--no-header", req_in, "-o", out]
             if self.index_url:
                 cmd += ["--index-url", self.index_url]
-            self.log(f"resolving {len(lines)} requirements from {source} for {self.target} with uv")
+            if no_deps:
+                cmd.append("--no-deps")
+            what = "locating the pinned wheels" if no_deps else "resolving the requirements"
+            self.log(f"{what} of {source} for {self.target} with uv")
             run = subprocess.run(cmd, capture_output=True, text=True)
             if run.returncode != 0:
                 detail = [l.strip() for l in run.stderr.splitlines() if l.strip()]
@@ -405,12 +427,18 @@ class Packer:
             _fail(f"{wheel.name} {wheel.version}: no SHA-256 to check {wheel.filename} against")
 
 
-def default_index() -> str:
+def configured_index() -> str | None:
     for var in ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX"):
         if os.environ.get(var):
             return os.environ[var]
+    return None
+
+
+def default_index() -> str:
+    if configured_index():
+        return configured_index()
     _fail("no package index is configured: pass --index-url URL (a simple-API index such "
-          "as PyPI's), or set PIP_INDEX_URL, or use --wheels DIR")
+          "as PyPI's), set PIP_INDEX_URL, put uv on PATH (it knows its own), or use --wheels DIR")
 
 
 def wheel_cache() -> str:
@@ -488,7 +516,11 @@ def plan(appdir: str, target: str, *, requirements=None, wheels_dir=None, index_
         reqs, index = parse_requirements(path)
         lines = [str(r) for r, _ in reqs]
     if reqs and all(_pinned(r) and h for r, h in reqs):
-        return packer, Plan(path, packer.from_requirements(reqs, index))
+        if wheels_dir or index or index_url or configured_index() or not shutil.which("uv"):
+            return packer, Plan(path, packer.from_requirements(reqs, index))
+        # No index is configured, but uv knows its own: it finds the pinned
+        # files, and their hashes are still the lock's.
+        return packer, Plan(path, packer.from_uv_pins(reqs, path))
     if index and not index_url:
         packer.index_url = index
     if wheels_dir:
