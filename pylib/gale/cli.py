@@ -164,7 +164,8 @@ def cmd_pack(args, debug: bool) -> int:
                          make_msi=args.msi,
                          deps={"requirements": args.requirements, "no_deps": args.no_deps,
                                "wheels": args.wheels, "index_url": args.index_url,
-                               "write_lock": args.write_lock})
+                               "write_lock": args.write_lock,
+                               "msvc_runtime": args.msvc_runtime})
     print(f"wrote {info['out']} ({info['name']} for {target}, {info['size']} bytes)")
     if args.sbom:
         print(f"wrote {info['sbom']} (its SBOM)")

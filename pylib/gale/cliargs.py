@@ -94,6 +94,9 @@ def _parser():
                            "UV_INDEX_URL, else uv's)")
     deps.add_argument("--write-lock", metavar="FILE",
                       help="write the resolved pins to FILE as a pylock.toml")
+    deps.add_argument("--msvc-runtime", metavar="PATH",
+                      help="carry the Visual C++ runtime DLLs from PATH (the msvc-runtime "
+                           "wheel, or a folder holding them); Windows targets")
     ident = pack.add_argument_group("the app's identity (Windows targets; each overrides "
                                     "the gale.toml key of the same name)")
     ident.add_argument("--version", dest="app_version", metavar="A.B.C[.D]",

@@ -7,6 +7,7 @@ does not import zipfile and friends (see payload.py for the format).
 
 APP_DIR = "__gale_app__"  # the app's files
 SITE_DIR = "__gale_site__"  # its dependencies, installed from wheels (pack/deps.py)
+VC_RUNTIME_DIR = "msvc-runtime"  # under SITE_DIR: `gale pack --msvc-runtime`'s DLLs
 META_DIR = "__gale__"
 # The first two members of every payload, in this order (libimport.py reads
 # them at fixed places): the code archive, then the manifest (marshal).

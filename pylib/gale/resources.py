@@ -121,10 +121,23 @@ def activate() -> Resources:
     if roots:
         extract_dir = _extract(exe, digest, manifest)
         PayloadFinder(exe, extract_dir, roots, manifest["resources"]).install()
+        _add_dll_directory(extract_dir)
         _run_pth((manifest.get("site") or {}).get("pth") or ())
     _active = Resources(manifest["name"], manifest.get("config") or "", extract_dir,
                         manifest.get("config_doc"))
     return _active
+
+
+_dll_directory = None  # kept: the folder stays added while the handle lives
+
+
+def _add_dll_directory(extract_dir: str) -> None:
+    """The Visual C++ runtime that `gale pack --msvc-runtime` carried, where
+    the extension loader looks (native/win/extload_win.c)."""
+    global _dll_directory
+    folder = os.path.join(extract_dir, "site", layout.VC_RUNTIME_DIR)
+    if os.name == "nt" and os.path.isdir(folder):
+        _dll_directory = os.add_dll_directory(folder)
 
 
 def _run_pth(lines) -> None:

@@ -198,6 +198,66 @@ def test_missing_vc_runtime_is_named(host, packed):
     assert "DLL load failed" not in out.stderr
 
 
+# The msvc-runtime wheel (Microsoft's DLLs, redistributable under the Visual
+# Studio licence), by the SHA-256 of its file for each Windows target.
+MSVC_RUNTIME = ("msvc-runtime==14.51.36231", {
+    "win-x64": ("win_amd64", "f3c3ac4f733a774f6ae209567e533bfde6f72dc1c10977733bfe09ce01e5b624"),
+    "win-arm64": ("win_arm64", "52f9fd6e089eac9d72607d3ac4ffebcd5f0d6f940fca83db8a9c12ca11b1c26c"),
+})
+
+
+def msvc_runtime_wheel(target: str) -> str:
+    requirement, by_target = MSVC_RUNTIME
+    platform, sha256 = by_target[target]
+    folder = os.path.join(wheel_cache(), "msvc-runtime", target)
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        with open(os.path.join(folder, name), "rb") as f:
+            if hashlib.sha256(f.read()).hexdigest() == sha256:
+                return os.path.join(folder, name)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                    "--only-binary=:all:", "--platform", platform, "--python-version", "3.13",
+                    "--implementation", "cp", "--abi", "cp313", "--index-url", index_url(),
+                    "-d", folder, requirement], check=True, timeout=300)
+    return msvc_runtime_wheel(target)
+
+
+def test_msvc_runtime_is_carried_when_asked(host, linux_exe, packed, tmp_path):
+    """Without --msvc-runtime pack says which DLLs the machine needs; with
+    it, Microsoft's DLLs ride in the executable and load from there (Wine's
+    own vcruntime140 is switched off)."""
+    if not host.windows:
+        pytest.skip("the Visual C++ runtime is a Windows matter")
+    _, stderr, _ = packed
+    arch = "ARM64" if host.target == "win-arm64" else "x64"
+    assert "need vcruntime140.dll" in stderr or "vcruntime140.dll," in stderr, stderr
+    assert f"Visual C++ Redistributable for {arch}" in stderr, stderr
+
+    app = write_app(tmp_path / "app", lock_lines("orjson", "markupsafe"))
+    out = str(tmp_path / "withruntime")
+    sbom = str(tmp_path / "withruntime.cdx.json")
+    run = pack(linux_exe, str(app), "--target", host.target, "-o", out, "--index-url",
+               index_url(), "--msvc-runtime", msvc_runtime_wheel(host.target), "--sbom", sbom)
+    assert run.returncode == 0, run.stderr
+    assert "carrying the Visual C++ runtime" in run.stderr and "vcruntime140.dll" in run.stderr
+    code = ("import orjson, ctypes; from ctypes import wintypes; "
+            "k = ctypes.WinDLL('kernel32'); k.GetModuleHandleW.restype = wintypes.HMODULE; "
+            "k.GetModuleFileNameW.argtypes = [wintypes.HMODULE, wintypes.LPWSTR, wintypes.DWORD]; "
+            "b = ctypes.create_unicode_buffer(1024); "
+            "k.GetModuleFileNameW(k.GetModuleHandleW('vcruntime140.dll'), b, 1024); "
+            "print(orjson.dumps(1).decode(), b.value)")
+    env = {"WINEDLLOVERRIDES": WINE_DLL_OVERRIDES + ";vcruntime140=n"}
+    ran = host.run("python", "-c", code, exe=out + ".exe", env=env)
+    assert ran.returncode == 0, ran.stderr
+    value, loaded = ran.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert value == "1"
+    assert loaded.lower().startswith(host.exe_cache_root().lower()), loaded
+    assert "\\site\\msvc-runtime\\" in loaded.lower(), loaded
+    with open(sbom) as f:
+        comps = {c["name"]: c for c in json.load(f)["components"]}
+    runtime = comps["msvc_runtime"]
+    assert runtime["version"] == "14.51.36231" and runtime.get("licenses"), runtime
+
+
 # --- pack only, on Linux -----------------------------------------------------
 
 def linux_only(target):

@@ -493,7 +493,7 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
         host, library = load_template(template, target)
         if library is None:
             _, library = load_base(exe, offset, size)
-    site = install_deps(appdir, target, library, deps or {})
+    site = install_deps(appdir, target, library, deps or {}, app[0])
     info = assemble(out, host, library, app, sbom_out=sbom_out, identity_flags=identity_flags,
                     identity=identity, site=site)
     if make_msi:
@@ -505,12 +505,36 @@ def pack_app(appdir: str, out: str, *, name=None, target: str, exe: str,
     return info
 
 
-def install_deps(appdir: str, target: str, library: dict, options: dict):
-    """The app's dependencies installed for `target` (deps.py), or None."""
-    if options.get("no_deps"):
-        return None
+def install_deps(appdir: str, target: str, library: dict, options: dict,
+                 app_entries: dict | None = None):
+    """The app's dependencies installed for `target` (deps.py), or None;
+    on Windows, with what they need of the Visual C++ runtime reported, or
+    carried (--msvc-runtime)."""
     from gale.pack import deps
 
+    runtime = options.get("msvc_runtime")
+    if runtime and not is_windows(target):
+        raise GaleError("PACK", "--msvc-runtime is for the Windows targets")
+    result = None if options.get("no_deps") else _install_declared(
+        appdir, target, library, options, deps)
+    if not is_windows(target):
+        return result
+    needs = deps.vc_runtime_needs({**(app_entries or {}), **(result or {}).get("entries", {})})
+    log = deps.Packer.default_log
+    if runtime:
+        result = result or {"entries": {}, "dists": [], "pth": []}
+        result["entries"].update(deps.msvc_runtime(runtime, target, log))
+    elif needs:
+        arch = "ARM64" if target == "win-arm64" else "x64"
+        log(f"{sum(len(v) for v in needs.values())} extension files need "
+            f"{', '.join(sorted(needs))}, which Windows does not include: the machine needs "
+            f"the Microsoft Visual C++ Redistributable for {arch} (most have it), or pack "
+            f"with --msvc-runtime PATH to carry them (docs/dependencies.md)")
+    return result
+
+
+def _install_declared(appdir: str, target: str, library: dict, options: dict, deps):
+    """What APPDIR declares, installed (deps.plan, deps.install), or None."""
     builtin = {}
     for path in library:  # what the library carries that an app may name: Tornado
         found = payload.dist_info_name(path)
@@ -528,13 +552,13 @@ def install_deps(appdir: str, target: str, library: dict, options: dict):
     if the_plan.lock_text is not None:
         for wheel in the_plan.wheels:
             packer.log(f"  {wheel.name}=={wheel.version}")
-        if options.get("write_lock"):
-            _write(options["write_lock"], _write_text, options["write_lock"], the_plan.lock_text)
-            packer.log(f"wrote {os.path.abspath(options['write_lock'])} (the resolved lock)")
     elif options.get("write_lock"):
         raise GaleError("PACK", f"--write-lock: {the_plan.source} is a lock already")
     result = deps.install(packer, the_plan, compile_source)
     packer.log(deps.summary(result))
+    if options.get("write_lock"):  # once every wheel is fetched and checked
+        _write(options["write_lock"], _write_text, options["write_lock"], the_plan.lock_text)
+        packer.log(f"wrote {os.path.abspath(options['write_lock'])} (the resolved lock)")
     return result
 
 

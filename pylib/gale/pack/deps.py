@@ -32,7 +32,7 @@ import urllib.parse
 import urllib.request
 
 from gale.errors import GaleError
-from gale.layout import SITE_DIR
+from gale.layout import SITE_DIR, VC_RUNTIME_DIR
 
 PYTHON_VERSION = (3, 13)
 # What the targets' hosts are: markers and tags are evaluated for them.
@@ -187,12 +187,16 @@ def _pinned(req) -> str | None:
 class Packer:
     """Installs one app's dependencies for one target."""
 
+    @staticmethod
+    def default_log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
     def __init__(self, target: str, *, wheels_dir=None, index_url=None, log=None,
                  builtin=None, full_version="3.13.0"):
         self.target = target
         self.wheels_dir = wheels_dir
         self.index_url = index_url
-        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.log = log or self.default_log
         self.builtin = builtin or {}  # distributions the library carries: name -> version
         self.env = target_environment(target, full_version)
         self.tags = target_tags(target)
@@ -611,3 +615,94 @@ def summary(result: dict) -> str:
     size = sum(len(v) for v in result["entries"].values())
     return (f"packed {len(dists)} distributions ({binary} binary), "
             f"{_size(size)} installed")
+
+
+# The Visual C++ runtime's DLLs: what MSVC-built extensions import and
+# Windows does not include (the redistributable installs them).
+def is_vc_runtime(name: str) -> bool:
+    low = name.lower()
+    return low.endswith(".dll") and low.startswith(
+        ("vcruntime140", "msvcp140", "concrt140", "vcomp140", "vccorlib140"))
+
+
+
+
+def vc_runtime_needs(entries: dict) -> dict:
+    """{VC runtime DLL name: [files that import it]} over the PE files in
+    `entries` (zip path -> bytes), leaving out DLLs carried beside them."""
+    from gale.pack import pe
+
+    carried = {p.rsplit("/", 1)[-1].lower() for p in entries}
+    needs = {}
+    for path, data in entries.items():
+        if not path.lower().endswith((".pyd", ".dll")):
+            continue
+        try:
+            imports = pe.PEFile(data, path).imports()
+        except GaleError:
+            continue
+        for name in imports:
+            if is_vc_runtime(name) and name.lower() not in carried:
+                needs.setdefault(name.lower(), []).append(path)
+    return needs
+
+
+def msvc_runtime(path: str, target: str, log) -> dict:
+    """Zip entries that carry the Visual C++ runtime DLLs from `path` (the
+    msvc-runtime wheel, or a folder holding the DLLs) for `target`, with a
+    dist-info for the SBOM."""
+    import zipfile
+
+    from gale.pack import pe
+
+    files, dist_files, meta, source = {}, {}, None, None
+    if os.path.isfile(path) and path.endswith(".whl"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                for name in zf.namelist():
+                    parts = name.split("/")
+                    # Its DLLs are in .data/data/ and .data/data/Scripts/
+                    # (vcruntime140.dll in the latter only).
+                    if (parts[0].endswith(".data") and len(parts) in (3, 4)
+                            and parts[1] == "data" and parts[2:-1] in ([], ["Scripts"])):
+                        files.setdefault(parts[-1], zf.read(name))
+                    elif (parts[0].endswith(".dist-info") and parts[-1] != "RECORD"
+                          and not name.endswith("/")):
+                        meta = parts[0]
+                        dist_files[name] = zf.read(name)
+        except (OSError, zipfile.BadZipFile) as exc:
+            _fail(f"--msvc-runtime {path}: not a readable wheel ({exc})")
+        source = {"file": os.path.basename(path), "sha256": _sha256_file(path)}
+    elif os.path.isdir(path):
+        for name in sorted(os.listdir(path)):
+            if is_vc_runtime(name):
+                with open(os.path.join(path, name), "rb") as f:
+                    files[name] = f.read()
+    else:
+        _fail(f"--msvc-runtime {path}: neither the msvc-runtime wheel nor a folder")
+    entries = {f"{SITE_DIR}/{name}": data for name, data in dist_files.items()}
+    kept, skipped = [], []
+    for name, data in sorted(files.items()):
+        if not is_vc_runtime(name):
+            continue
+        found = pe.PEFile(data, os.path.join(path, name)).target
+        if found != target:
+            skipped.append(f"{name} ({found or 'unknown machine'})")
+            continue
+        entries[f"{SITE_DIR}/{VC_RUNTIME_DIR}/{name}"] = data
+        kept.append(name)
+    if not kept:
+        _fail(f"--msvc-runtime {path}: no Visual C++ runtime DLL for {target} in it")
+    if meta is None:  # a folder: say what it is in the SBOM all the same
+        meta = "msvc_runtime_folder-0.dist-info"
+        entries[f"{SITE_DIR}/{meta}/METADATA"] = (
+            "Metadata-Version: 2.1\nName: msvc-runtime-folder\nVersion: 0\n"
+            "License: Microsoft Visual C++ Redistributable (see the Visual Studio license)\n"
+            f"Summary: the Visual C++ runtime DLLs from {os.path.basename(os.path.abspath(path))}\n"
+        ).encode()
+    elif source is not None:
+        entries[f"{SITE_DIR}/{meta}/gale-source.json"] = json.dumps(source).encode() + b"\n"
+    log(f"carrying the Visual C++ runtime for {target}: {', '.join(kept)}"
+        + (f" (left out, for another machine: {', '.join(skipped)})" if skipped else "")
+        + "; Microsoft's licence terms apply to redistributing them")
+    return entries
