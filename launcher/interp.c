@@ -21,6 +21,12 @@
 #include <string.h>
 #include <wchar.h>
 
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+extern HMODULE PyWin_DLLhModule;
+#endif
+
 #define GALE_IMPORTTIME_ENV "GALE_IMPORTTIME"
 
 #ifndef GALE_VERSION
@@ -264,6 +270,13 @@ int gale_interp_run(struct gale_ctx *ctx)
         PyConfig_Clear(&config);
         goto fail;
     }
+#ifdef _WIN32
+    /* sys.dllhandle: the module that holds the C API, which is this
+     * executable, as it exports it (docs/extensions.md). ctypes.pythonapi
+     * finds CPython's functions there, as it finds python313.dll's. The
+     * variable lives in native/cpython/static_win.c. */
+    PyWin_DLLhModule = GetModuleHandleW(NULL);
+#endif
     status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status))
