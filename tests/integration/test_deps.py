@@ -340,10 +340,16 @@ def test_unpinned_requirements_are_resolved_with_uv(host, target, linux_exe, tmp
     assert "tornado" in run.stderr and "carried by the executable" in run.stderr
     text = lock.read_text()
     assert 'name = "orjson"' in text and "sha256" in text
-    # The lock it wrote packs again with no resolver.
+    # The lock it wrote packs again with no resolver, named or found in
+    # APPDIR, where pylock.toml comes before requirements.txt.
     run = pack(linux_exe, str(app), "-o", str(tmp_path / "again"), "--requirements", str(lock),
                path="/usr/bin:/bin")
     assert run.returncode == 0, run.stderr
+    shutil.copyfile(lock, app / "pylock.toml")
+    run = pack(linux_exe, str(app), "-o", str(tmp_path / "again"), path="/usr/bin:/bin")
+    assert run.returncode == 0, run.stderr
+    assert "packed 1 distributions (1 binary)" in run.stderr, run.stderr
+    (app / "pylock.toml").unlink()
 
     # Without uv, unpinned requirements stop pack with how to make a lock.
     run = pack(linux_exe, str(app), "-o", str(tmp_path / "never"), path="/usr/bin:/bin")
@@ -351,6 +357,31 @@ def test_unpinned_requirements_are_resolved_with_uv(host, target, linux_exe, tmp
     line = one_error_line(run.stderr)
     assert "uv" in line and "pylock.toml" in line, line
     assert not (tmp_path / "never").exists()
+
+
+def test_pyproject_dependencies_are_resolved(host, target, linux_exe, tmp_path):
+    linux_only(target)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "gale.toml").write_text('name = "proj"\napp = "svc:app"\n')
+    (app / "svc.py").write_text("import markupsafe, tornado.web\n"
+                                "app = tornado.web.Application([])\n")
+    (app / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "1"\n'
+                                        'dependencies = ["markupsafe==3.0.4"]\n')
+    venv_bin = os.path.dirname(sys.executable)
+    out_exe = tmp_path / "proj"
+    run = pack(linux_exe, str(app), "-o", str(out_exe), "--index-url", index_url(),
+               path=venv_bin + os.pathsep + os.environ["PATH"])
+    assert run.returncode == 0, run.stderr
+    assert "markupsafe==3.0.4" in run.stderr and "packed 1 distributions" in run.stderr
+    check = host.run("check", exe=str(out_exe))
+    assert check.returncode == 0, check.stderr
+    # --no-deps packs the folder alone: then the import fails, as it should.
+    run = pack(linux_exe, str(app), "-o", str(out_exe), "--no-deps")
+    assert run.returncode == 0, run.stderr
+    check = host.run("check", exe=str(out_exe))
+    assert check.returncode == exit_codes(host)["APP"], check.stderr
+    assert "markupsafe" in one_error_line(check.stderr)
 
 
 def test_tornado_pin_the_host_does_not_meet(host, target, linux_exe, tmp_path):
