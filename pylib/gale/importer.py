@@ -43,10 +43,12 @@ class _Root:
     """One extraction root: which modules it holds and where they live."""
 
     def __init__(self, zip_dir: str, extract_dir: str):
-        if zip_dir in (APP_DIR, SITE_DIR):  # top-level modules
+        top = zip_dir.split("/", 1)[0]
+        if top in (APP_DIR, SITE_DIR):  # top-level modules (a .pth's folder too)
             self.prefix = ""
             self.zip_base = zip_dir
-            self.local_base = os.path.join(extract_dir, "app" if zip_dir == APP_DIR else "site")
+            self.local_base = os.path.join(extract_dir, "app" if top == APP_DIR else "site",
+                                           *zip_dir.split("/")[1:])
         else:
             self.prefix = zip_dir.replace("/", ".")
             self.zip_base = ""
@@ -104,7 +106,8 @@ class PayloadLoader:
 class PayloadFinder:
     """The meta-path finder for the extraction roots of one payload."""
 
-    def __init__(self, archive: str, extract_dir: str, roots: list, resources=()):
+    def __init__(self, archive: str, extract_dir: str, roots: list, resources=(),
+                 site_paths=()):
         self._archive = archive
         self._extract_dir = os.path.abspath(extract_dir)
         self._top = []  # the app, then its dependencies, as sys.path would order them
@@ -115,7 +118,10 @@ class PayloadFinder:
                 self._by_prefix[root.prefix] = root
             else:
                 self._top.append(root)
-        self._extensions, self._native_files = _extensions(resources, self._extract_dir)
+        # Folders that the dependencies' .pth files add, after the site folder.
+        self._top += [_Root(f"{SITE_DIR}/{p}", self._extract_dir) for p in site_paths]
+        self._extensions, self._native_files = _extensions(resources, self._extract_dir,
+                                                           site_paths)
         self._natives_checked = False
         self._packages = {}  # package name -> _Root, for its submodules
         self._importers = {}
@@ -204,7 +210,7 @@ class PayloadFinder:
         extracted dist-info folders)."""
         from importlib.metadata import DistributionFinder, MetadataPathFinder
 
-        site = [r.local_base for r in self._top if r.zip_base == SITE_DIR]
+        site = [r.local_base for r in self._top if r.zip_base.startswith(SITE_DIR)]
         if not site:
             return iter(())
         context = context or DistributionFinder.Context()
@@ -230,7 +236,7 @@ class PayloadFinder:
             raise ImportError(str(exc)) from None
 
 
-def _extensions(resources, extract_dir: str):
+def _extensions(resources, extract_dir: str, site_paths=()):
     """({module name: (extracted path, sha256)} for the extension modules
     among `resources`, [(path, sha256)] of the other native files under the
     dependencies and the app: DLLs, shared libraries)."""
@@ -249,6 +255,10 @@ def _extensions(resources, extract_dir: str):
         suffix = next((s for s in EXTENSION_SUFFIXES if rel.endswith(s)), None)
         if suffix is not None:
             modules[rel[:-len(suffix)].replace("/", ".")] = (path, res["sha256"])
+            for folder in site_paths if root == SITE_DIR + "/" else ():
+                if rel.startswith(folder + "/"):  # also top-level through a .pth's folder
+                    inner = rel[len(folder) + 1:-len(suffix)].replace("/", ".")
+                    modules.setdefault(inner, (path, res["sha256"]))
         elif rel.endswith((".dll", ".so", ".dylib")) or ".so." in rel.rsplit("/", 1)[-1]:
             natives.append((path, res["sha256"]))
     return modules, natives

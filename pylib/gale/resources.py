@@ -120,9 +120,11 @@ def activate() -> Resources:
     extract_dir = None
     if roots:
         extract_dir = _extract(exe, digest, manifest)
-        PayloadFinder(exe, extract_dir, roots, manifest["resources"]).install()
+        site = manifest.get("site") or {}
+        PayloadFinder(exe, extract_dir, roots, manifest["resources"],
+                      site.get("paths") or ()).install()
         _add_dll_directory(extract_dir)
-        _run_pth((manifest.get("site") or {}).get("pth") or ())
+        _run_pth(site.get("pth") or ())
     _active = Resources(manifest["name"], manifest.get("config") or "", extract_dir,
                         manifest.get("config_doc"))
     return _active

@@ -384,6 +384,70 @@ def test_pyproject_dependencies_are_resolved(host, target, linux_exe, tmp_path):
     assert "markupsafe" in one_error_line(check.stderr)
 
 
+def make_wheel(folder) -> str:
+    """A small wheel that uses what installer lays out: a .pth with an
+    import line and a folder line, .data/purelib and .data/platlib, and
+    scripts, headers and data that an executable leaves out."""
+    import base64
+    import zipfile
+
+    files = {
+        "layout_demo/__init__.py": b"VALUE = 'package'\n",
+        "layout_demo.pth": b"# a comment\nimport layout_demo_boot\nlayout_demo_extra\n",
+        "layout_demo_boot.py": b"import os\nos.environ['LAYOUT_DEMO_PTH'] = 'ran'\n",
+        "layout_demo_extra/extra_mod.py": b"VALUE = 'through the .pth folder'\n",
+        "layout_demo-1.0.data/purelib/purelib_mod.py": b"VALUE = 'purelib'\n",
+        "layout_demo-1.0.data/platlib/platlib_mod.py": b"VALUE = 'platlib'\n",
+        "layout_demo-1.0.data/scripts/layout-demo": b"#!python\nprint('script')\n",
+        "layout_demo-1.0.data/headers/layout_demo.h": b"int x;\n",
+        "layout_demo-1.0.data/data/share/layout_demo.txt": b"data\n",
+        "layout_demo-1.0.dist-info/METADATA":
+            b"Metadata-Version: 2.1\nName: layout-demo\nVersion: 1.0\nLicense-Expression: MIT\n",
+        "layout_demo-1.0.dist-info/WHEEL":
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append("layout_demo-1.0.dist-info/RECORD,,")
+    path = os.path.join(folder, "layout_demo-1.0-py3-none-any.whl")
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+        zf.writestr("layout_demo-1.0.dist-info/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+def test_wheel_layout_as_installer_lays_it_out(host, target, linux_exe, tmp_path):
+    linux_only(target)
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    wheel = make_wheel(str(wheels))
+    with open(wheel, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    app = write_app(tmp_path / "app", f"layout-demo==1.0 --hash=sha256:{digest}\n")
+    out_exe = tmp_path / "layout"
+    run = pack(linux_exe, str(app), "-o", str(out_exe), "--wheels", str(wheels))
+    assert run.returncode == 0, run.stderr
+    code = ("import os, layout_demo, purelib_mod, platlib_mod, extra_mod, importlib.metadata as m; "
+            "print(layout_demo.VALUE, purelib_mod.VALUE, platlib_mod.VALUE, extra_mod.VALUE, "
+            "os.environ.get('LAYOUT_DEMO_PTH'), m.version('layout-demo'), sep='|')")
+    out = host.run("python", "-c", code, exe=str(out_exe))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().split("|") == [
+        "package", "purelib", "platlib", "through the .pth folder", "ran", "1.0"]
+    # Scripts, headers and data were left out.
+    sbom = host.run("sbom", exe=str(out_exe))
+    assert "layout-demo" in sbom.stdout
+    import zipfile
+
+    with zipfile.ZipFile(out_exe) as zf:
+        names = zf.namelist()
+    assert not [n for n in names if "layout-demo" in n.split("/")[-1] or n.endswith(
+        ("layout_demo.h", "layout_demo.txt"))], names
+
+
 def test_tornado_pin_the_host_does_not_meet(host, target, linux_exe, tmp_path):
     linux_only(target)
     app = write_app(tmp_path / "app", "tornado==5.1.1 --hash=sha256:" + "1" * 64 + "\n")

@@ -339,7 +339,7 @@ def assemble(out: str, host: bytes, library: dict, app=None, name: str = "gale",
     declared = "version" in values or (identity_flags or {}).get("version") is not None
     entries[payload.MANIFEST] = payload.build_manifest(
         name, config_text, entries, roots, identity.version if declared else None,
-        site={"pth": site["pth"], "dists": site["dists"]} if site else None)
+        site={k: site[k] for k in ("pth", "paths", "dists")} if site else None)
     entries = payload.with_parent_dirs(entries)
     if is_windows(executable_target(host) or ""):
         host = peversion.apply(host, identity)
@@ -522,7 +522,7 @@ def install_deps(appdir: str, target: str, library: dict, options: dict,
     needs = deps.vc_runtime_needs({**(app_entries or {}), **(result or {}).get("entries", {})})
     log = deps.Packer.default_log
     if runtime:
-        result = result or {"entries": {}, "dists": [], "pth": []}
+        result = result or {"entries": {}, "dists": [], "pth": [], "paths": []}
         result["entries"].update(deps.msvc_runtime(runtime, target, log))
     elif needs:
         arch = "ARM64" if target == "win-arm64" else "x64"

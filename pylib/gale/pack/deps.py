@@ -536,11 +536,12 @@ def plan(appdir: str, target: str, *, requirements=None, wheels_dir=None, index_
 
 def install(packer: Packer, the_plan: Plan, compile_source) -> dict:
     """Fetches and installs the plan's wheels; returns {"entries": zip
-    entries under SITE_DIR/, "dists": [...], "pth": [import lines]}."""
+    entries under SITE_DIR/, "dists": [...], "pth": [import lines], "paths":
+    [folders under SITE_DIR/ that .pth files add to the path]}."""
     from installer import install as install_wheel
     from installer.sources import WheelFile
 
-    entries, dists, pth = {}, [], []
+    entries, dists, pth, paths = {}, [], [], []
     for wheel in the_plan.wheels:
         path = packer.fetch(wheel)
         destination = _ZipDestination(entries, wheel, compile_source, packer.target)
@@ -552,13 +553,14 @@ def install(packer: Packer, the_plan: Plan, compile_source) -> dict:
         except Exception as exc:  # installer's own errors: a damaged or invalid wheel
             _fail(f"{wheel.filename}: cannot install: {exc}")
         pth.extend(destination.pth)
+        paths.extend(p for p in destination.paths if p not in paths)
         if destination.dist_info:  # the wheel it came from, for the SBOM (sbom.py)
             entries[f"{SITE_DIR}/{destination.dist_info}/gale-source.json"] = json.dumps(
                 {"file": wheel.filename, "sha256": wheel.sha256}).encode() + b"\n"
         dists.append({"name": wheel.name, "version": str(wheel.version),
                       "wheel": wheel.filename, "sha256": wheel.sha256,
                       "binary": destination.binary, "size": os.path.getsize(path)})
-    return {"entries": entries, "dists": dists, "pth": pth}
+    return {"entries": entries, "dists": dists, "pth": pth, "paths": paths}
 
 
 class _ZipDestination:
@@ -572,7 +574,7 @@ class _ZipDestination:
     def __init__(self, entries: dict, wheel: Wheel, compile_source, target: str):
         self.entries, self.wheel = entries, wheel
         self.compile_source, self.target = compile_source, target
-        self.pth, self.binary, self.dist_info = [], False, None
+        self.pth, self.paths, self.binary, self.dist_info = [], [], False, None
 
     def write_script(self, name, module, attr, section):
         return None
@@ -598,12 +600,25 @@ class _ZipDestination:
                 data, f"{SITE_DIR}/{rel}")
             return record
         if "/" not in rel and rel.endswith(".pth"):
-            for line in data.decode("utf-8", "replace").splitlines():
-                if line.startswith(("import ", "import\t")):
-                    self.pth.append(line)
+            self._read_pth(rel, data.decode("utf-8", "replace"))
             return record
         self.entries[f"{SITE_DIR}/{rel}"] = data
         return record
+
+    def _read_pth(self, name: str, text: str) -> None:
+        """As site.py reads a .pth: `import` lines are run at start, other
+        lines name folders (relative to the site folder) added to the path."""
+        for line in text.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            if line.startswith(("import ", "import\t")):
+                self.pth.append(line)
+                continue
+            folder = line.strip().replace("\\", "/").strip("/")
+            if os.path.isabs(line.strip()) or ".." in folder.split("/"):
+                _fail(f"{self.wheel.filename}: {name} names {line.strip()!r}, outside the "
+                      "package's folder")
+            self.paths.append(folder)
 
     def finalize_installation(self, scheme, record_file_path, records):
         return None
