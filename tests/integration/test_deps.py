@@ -181,6 +181,30 @@ def test_changed_extension_is_refused(host, packed):
     assert "was changed after extraction" in line and os.path.basename(binary) in line, line
 
 
+def test_the_target_packs_with_dependencies_too(host, packed, tmp_path):
+    """`gale pack` inside the target's own executable: packaging and
+    installer run there too (the library carries them)."""
+    platform = {"linux-x86_64": "manylinux", "win-x64": "win_amd64",
+                "win-arm64": "win_arm64"}[host.target]
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for folder, _, files in os.walk(wheel_cache()):
+        for name in files:
+            if name.startswith(("orjson-3.13.0-", "markupsafe-3.0.4-")) and platform in name:
+                shutil.copyfile(os.path.join(folder, name), wheels / name)
+    assert len(os.listdir(wheels)) == 2, os.listdir(wheels)
+    app = write_app(tmp_path / "app", lock_lines("orjson", "markupsafe"))
+    out_exe = host.exe_path(tmp_path / "packed-here")
+    run = host.run("pack", host.path(app), "-o", host.path(tmp_path / "packed-here"),
+                   "--wheels", host.path(wheels), timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "packed 2 distributions (2 binary)" in run.stderr, run.stderr
+    out = host.run("python", "-c", "import orjson, markupsafe; "
+                   "print(orjson.dumps([str(markupsafe.escape('<'))]).decode())", exe=out_exe)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == '["&lt;"]'
+
+
 def test_missing_vc_runtime_is_named(host, packed):
     """With Wine's own vcruntime140.dll switched off, as on a Windows
     without the Visual C++ Redistributable: one line that names the DLL and
