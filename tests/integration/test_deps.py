@@ -253,7 +253,9 @@ def test_msvc_runtime_is_carried_when_asked(host, linux_exe, packed, tmp_path):
         pytest.skip("the Visual C++ runtime is a Windows matter")
     _, stderr, _ = packed
     arch = "ARM64" if host.target == "win-arm64" else "x64"
-    assert "need vcruntime140.dll" in stderr or "vcruntime140.dll," in stderr, stderr
+    # Which files need which runtime DLL, and where the DLLs come from.
+    needed = [l for l in stderr.splitlines() if l.startswith("vcruntime140.dll is needed by ")]
+    assert needed and ".cp313-win_" in needed[0], stderr
     assert f"Visual C++ Redistributable for {arch}" in stderr, stderr
 
     app = write_app(tmp_path / "app", lock_lines("orjson", "markupsafe"))

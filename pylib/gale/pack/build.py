@@ -526,10 +526,13 @@ def install_deps(appdir: str, target: str, library: dict, options: dict,
         result["entries"].update(deps.msvc_runtime(runtime, target, log))
     elif needs:
         arch = "ARM64" if target == "win-arm64" else "x64"
-        log(f"{sum(len(v) for v in needs.values())} extension files need "
-            f"{', '.join(sorted(needs))}, which Windows does not include: the machine needs "
-            f"the Microsoft Visual C++ Redistributable for {arch} (most have it), or pack "
-            f"with --msvc-runtime PATH to carry them (docs/dependencies.md)")
+        for dll, files in sorted(needs.items()):
+            names = [f.split("/", 1)[1] for f in sorted(files)]
+            more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+            log(f"{dll} is needed by {', '.join(names[:4])}{more}")
+        log(f"Windows does not include {', '.join(sorted(needs))}: the machine needs the "
+            f"Microsoft Visual C++ Redistributable for {arch} (most have it), or pack with "
+            f"--msvc-runtime PATH to carry them")
     return result
 
 
