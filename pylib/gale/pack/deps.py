@@ -286,7 +286,10 @@ class Packer:
             if self._builtin(name, None):
                 continue
             candidates = []
+            base = os.path.dirname(os.path.abspath(path))
             for entry in package.get("wheels", []):
+                if entry.get("path") and not os.path.isabs(entry["path"]):
+                    entry = dict(entry, path=os.path.join(base, entry["path"]))  # PEP 751: relative to the lock
                 url = entry.get("url") or entry.get("path")
                 filename = entry.get("name") or (url and os.path.basename(urllib.parse.urlparse(url).path))
                 rank = filename and self._rank(filename)
@@ -313,11 +316,14 @@ class Packer:
     def _find(self, name: str, version: str, hashes: set, index: str | None) -> Wheel:
         """The best wheel of `name`==`version` for the target, from the wheel
         folder or the index, among files whose hash the lock allows."""
+        from packaging.version import Version
+
+        wanted = Version(version)
         if self.wheels_dir:
             found = []
             for filename in sorted(os.listdir(self.wheels_dir)):
                 rank = self._rank(filename)
-                if rank and rank[1] == name and str(rank[2]) == version:
+                if rank and rank[1] == name and rank[2] == wanted:
                     found.append((rank[0], filename))
             if not found:
                 _fail(f"{name} {version}: no wheel for {self.target} in {self.wheels_dir}")
@@ -328,7 +334,7 @@ class Packer:
         found = []
         for entry in files:
             rank = self._rank(entry["filename"])
-            if rank and rank[1] == name and str(rank[2]) == version:
+            if rank and rank[1] == name and rank[2] == wanted:
                 found.append((rank[0], entry))
         if not found:
             sdists = [e for e in files if version in e["filename"] and not e["filename"].endswith(".whl")]
@@ -531,7 +537,7 @@ def plan(appdir: str, target: str, *, requirements=None, wheels_dir=None, index_
         _fail(f"{path} is not a lock (every requirement pinned with == and --hash): "
               "--wheels installs only a lock")
     text = packer.resolve(lines, path)
-    return packer, Plan(path, packer.from_pylock(path + " (resolved)", text), text)
+    return packer, Plan(path, packer.from_pylock(path, text), text)
 
 
 def install(packer: Packer, the_plan: Plan, compile_source) -> dict:
