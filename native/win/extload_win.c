@@ -215,6 +215,18 @@ static int bind_new_modules(void)
     return rc;
 }
 
+/* Raises ImportError(msg, name=shortname, path=pathname); takes `msg`'s
+ * reference (NULL: the error from making it stands). */
+static void set_import_error(const char *shortname, PyObject *pathname, PyObject *msg)
+{
+    PyObject *name = PyUnicode_FromString(shortname);
+    if (name != NULL && msg != NULL) {
+        PyErr_SetImportError(msg, name, pathname);
+    }
+    Py_XDECREF(name);
+    Py_XDECREF(msg);
+}
+
 /* The C runtime DLLs that MSVC-built extensions import and Windows does
  * not ship: the Visual C++ Redistributable installs them. */
 static int is_vc_runtime(const char *name)
@@ -286,28 +298,16 @@ static int report_missing_dll(const char *shortname, PyObject *pathname, const w
             }
             found = 1;
             if (is_vc_runtime(dll)) {
-                PyObject *msg = PyUnicode_FromFormat(
+                set_import_error(shortname, pathname, PyUnicode_FromFormat(
                     "cannot load extension module '%s' (%U): it needs %s, which Windows does "
                     "not include; install the Microsoft Visual C++ Redistributable for %s "
                     "(vc_redist.%s.exe), or pack the app with --msvc-runtime",
-                    shortname, pathname, dll, VC_ARCH);
-                PyObject *name = PyUnicode_FromString(shortname);
-                if (msg != NULL && name != NULL) {
-                    PyErr_SetImportError(msg, name, pathname);
-                }
-                Py_XDECREF(msg);
-                Py_XDECREF(name);
+                    shortname, pathname, dll, VC_ARCH));
             } else {
-                PyObject *msg = PyUnicode_FromFormat(
+                set_import_error(shortname, pathname, PyUnicode_FromFormat(
                     "cannot load extension module '%s' (%U): it needs %s, which is not beside "
                     "it, in a folder given to os.add_dll_directory() or in System32",
-                    shortname, pathname, dll);
-                PyObject *name = PyUnicode_FromString(shortname);
-                if (msg != NULL && name != NULL) {
-                    PyErr_SetImportError(msg, name, pathname);
-                }
-                Py_XDECREF(msg);
-                Py_XDECREF(name);
+                    shortname, pathname, dll));
             }
         }
     }
@@ -326,14 +326,9 @@ static void set_load_error(const char *shortname, PyObject *pathname, DWORD err)
         len--;
     }
     text[len] = 0;
-    PyObject *name = PyUnicode_FromString(shortname);
-    PyObject *msg = PyUnicode_FromFormat("cannot load extension module '%s': %ls (error %lu)",
-                                         shortname, len ? text : L"unknown error", err);
-    if (name != NULL && msg != NULL) {
-        PyErr_SetImportError(msg, name, pathname);
-    }
-    Py_XDECREF(name);
-    Py_XDECREF(msg);
+    set_import_error(shortname, pathname, PyUnicode_FromFormat(
+        "cannot load extension module '%s': %ls (error %lu)",
+        shortname, len ? text : L"unknown error", err));
 }
 
 dl_funcptr _PyImport_FindSharedFuncptrWindows(const char *prefix, const char *shortname,

@@ -68,6 +68,7 @@ import tomllib
 
 from gale import config
 from gale.pack import icons, payload, peversion, sbom
+from gale.pack.pe import MACHINES as PE_MACHINES
 from gale.errors import GaleError
 
 TARGETS = ("linux-x86_64", "win-x64", "win-arm64")
@@ -406,7 +407,6 @@ def load_base(path: str, offset: int | None = None, size: int | None = None):
 
 
 # What an executable's header says it was built for (PE machine, ELF e_machine).
-_PE_MACHINES = {0x8664: "win-x64", 0xAA64: "win-arm64"}
 _ELF_MACHINES = {62: "linux-x86_64"}
 
 
@@ -422,7 +422,7 @@ def executable_target(data: bytes) -> str | None:
     if data[:2] == b"MZ" and len(data) >= 0x40:
         pe = int.from_bytes(data[0x3C:0x40], "little")
         if data[pe:pe + 4] == b"PE\0\0":
-            return _PE_MACHINES.get(int.from_bytes(data[pe + 4:pe + 6], "little"))
+            return PE_MACHINES.get(int.from_bytes(data[pe + 4:pe + 6], "little"))
     return None
 
 

@@ -19,6 +19,7 @@ machine that packs; installer lays each wheel out.
 Downloaded wheels are cached by SHA-256 in the user's cache.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -98,10 +99,10 @@ class Wheel:
 class Plan:
     """What will be installed, and from where it was declared."""
 
-    def __init__(self, source: str, wheels: list, pins_text: str | None = None):
+    def __init__(self, source: str, wheels: list, lock_text: str | None = None):
         self.source = source
         self.wheels = wheels
-        self.lock_text = pins_text  # a pylock.toml uv wrote, for --write-lock
+        self.lock_text = lock_text  # a pylock.toml uv wrote, for --write-lock
 
 
 def find_source(appdir: str, requirements: str | None):
@@ -464,6 +465,7 @@ def wheel_cache() -> str:
     return os.path.join(root, "gale", "wheels")
 
 
+@functools.cache  # one per pack: loading the certificates is not free
 def _ssl_context():
     import ssl
 

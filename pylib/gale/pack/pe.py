@@ -19,7 +19,7 @@ import struct
 
 from gale.errors import GaleError
 
-MACHINES = {0x8664: "win-x64", 0xAA64: "win-arm64", 0x14C: "win-x86", 0x1C4: "win-arm"}
+MACHINES = {0x8664: "win-x64", 0xAA64: "win-arm64"}  # PE machine -> Gale target
 _DESCRIPTOR = struct.Struct("<IIIII")  # OriginalFirstThunk, TimeDateStamp, ForwarderChain, Name, FirstThunk
 _IMPORT, _EXPORT, _DELAY = 1, 0, 13  # data directory indexes
 
