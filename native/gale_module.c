@@ -16,6 +16,7 @@
 #include "frozen_boot.h"
 #include "gale_exit.h"
 #include "service.h"
+#include "workers.h"
 #ifdef _WIN32
 #include "console_win.h"
 #include "readiness_win.h"
@@ -178,6 +179,7 @@ static PyMethodDef gale_module_methods[] = {
     {"service_sid", service_sid, METH_O, "service_sid(name) -> the service's SID (S-1-5-80-...)"},
     {"service_folder_sddl", service_folder_sddl, METH_O,
      "service_folder_sddl(sid) -> the SDDL of the service's ProgramData folders"},
+    GALE_WORKERS_METHODS
 #ifdef _WIN32
     {"program_data", program_data, METH_NOARGS,
      "program_data() -> %ProgramData% as Windows records it (not the environment's)"},

@@ -65,3 +65,15 @@ def set_console_title(text: str) -> None:
     setter = getattr(_gale, "set_console_title", None)
     if setter is not None:
         setter(text)
+
+
+def worker_job_add(pid: int) -> None:
+    """Windows: ties process `pid` to this one's lifetime (a Job Object that
+    ends it when this process ends; native/workers.c). Elsewhere nothing."""
+    _gale.worker_job_add(pid)
+
+
+def die_with_parent(ppid: int) -> bool:
+    """Linux: SIGKILL for this process when its parent `ppid` dies; False if
+    it has already. Elsewhere True."""
+    return _gale.die_with_parent(ppid)

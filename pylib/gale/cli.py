@@ -33,6 +33,7 @@ def _cli_values(args) -> dict:
     for key, attr in (("app", "app"), ("host", "host"), ("port", "port"),
                       ("tls.cert", "cert"), ("tls.key", "key"), ("data_dir", "data_dir"),
                       ("drain_timeout", "drain_timeout"), ("max_connections", "max_connections"),
+                      ("workers", "workers"),
                       ("log.level", "log_level"),
                       ("open_browser", "open_browser")):
         value = getattr(args, attr, None)
@@ -117,12 +118,17 @@ def _load(cfg):
 
 
 def cmd_serve(args, debug: bool) -> int:
-    return _serve(_configure(args, debug))
+    return _serve(_configure(args, debug), debug)
 
 
-def _serve(cfg) -> int:
+def _serve(cfg, debug: bool) -> int:
     from gale import eventloop, server
 
+    if cfg.workers > 1:
+        from gale import workers
+
+        return workers.supervise(cfg, debug)
+    os.environ.update(GALE_WORKER="1", GALE_WORKERS="1")
     kind, obj, _ = _load(cfg)
     eventloop.install()
     sys.argv[1:] = []  # the app sees no Gale arguments
@@ -229,7 +235,7 @@ def cmd_service_run(args, debug: bool) -> int:
                                    _native.executable)
     cfg = _configure(args, debug)
     log.configure(cfg.log_max_bytes, cfg.log_backups)
-    return _serve(cfg)
+    return _serve(cfg, debug)
 
 
 def _dispatch(argv: list, debug: bool) -> int:
@@ -238,10 +244,14 @@ def _dispatch(argv: list, debug: bool) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "-V")
                     and "--version" not in argv):
         argv = ["serve"] + argv
-    elif not argv[0].startswith("-") and argv[0] not in cliargs.COMMANDS:
+    elif not argv[0].startswith("-") and argv[0] not in cliargs.COMMANDS + ("worker",):
         raise GaleError("USAGE", f"unknown command {argv[0]!r}; the commands are "
                                  f"{', '.join(cliargs.COMMANDS + ('python',))}, and "
                                  f"--version and --help (see gale --help)")
+    if argv == ["worker"]:  # what a supervisor starts (workers.py)
+        from gale import workers
+
+        return workers.worker_main(debug)
     args = cliargs.parse(argv)
     if not (args.command == "serve" or getattr(args, "service_command", None) == "run"):
         import gc
@@ -254,9 +264,11 @@ def _dispatch(argv: list, debug: bool) -> int:
             "sbom": cmd_sbom, "service": cmd_service}[args.command](args, debug)
 
 
-def _report(message: str, exc: BaseException, debug: bool) -> None:
+def _report(message: str, exc: BaseException, debug: bool, code: int) -> None:
     from gale import _native
 
+    if "gale.workers" in sys.modules:
+        sys.modules["gale.workers"].report_error(message, code)
     if debug:
         traceback.print_exception(exc)
     if sys.stdout is not None:
@@ -311,18 +323,19 @@ def _main(argv=None) -> int:
     try:
         return _dispatch(argv, debug)
     except GaleError as exc:
-        _report(exc.message, exc, debug)
+        _report(exc.message, exc, debug, exc.exit_code)
         return exc.exit_code
     except libimport.PayloadDamaged as exc:
         from gale import _native
 
-        _report(str(exc), exc, debug)
+        _report(str(exc), exc, debug, _native.exit_code("PAYLOAD"))
         return _native.exit_code("PAYLOAD")
     except KeyboardInterrupt:
         return 0  # interrupted while starting: nothing to drain
     except Exception as exc:
         hint = "" if debug else " (run with --debug for the traceback)"
-        _report(f"unexpected {type(exc).__name__}: {exc}{hint}", exc, debug)
         from gale import _native
 
+        _report(f"unexpected {type(exc).__name__}: {exc}{hint}", exc, debug,
+                _native.exit_code("ERROR"))
         return _native.exit_code("ERROR")

@@ -36,6 +36,9 @@ def _add_app_options(p) -> None:
     p.add_argument("--max-connections", type=int, metavar="N",
                    help="open client connections to hold; past it new ones are closed at "
                         "once (app = only; default: sized from the platform)")
+    p.add_argument("--workers", type=config.workers_option, metavar="N",
+                   help='processes that serve the app, a number or "auto" (one per '
+                        'logical CPU); default 1 (app = only)')
     p.add_argument("--log-level", choices=config.LOG_LEVELS, help="what to log (default info)")
     p.add_argument("--open-browser", action="store_true", default=None,
                    help="open the app's URL in a browser once serving (default: only "
@@ -133,6 +136,8 @@ def _add_service_parser(sub, debug) -> None:
     install.add_argument("--port", type=int, help="port to listen on (likewise)")
     install.add_argument("--config", metavar="FILE", help="a gale.toml the service reads "
                          "(likewise)")
+    install.add_argument("--workers", type=config.workers_option, metavar="N",
+                         help='processes that serve the app, a number or "auto" (likewise)')
     for word, text in (("uninstall", "stop and remove the service (data and logs stay)"),
                        ("start", "start the service and wait until it serves"),
                        ("stop", "stop the service gracefully and wait until it has stopped"),
@@ -165,6 +170,8 @@ def _add_service_parser(sub, debug) -> None:
     run.add_argument("--host", help="address to listen on")
     run.add_argument("--port", type=int, help="port to listen on")
     run.add_argument("--config", metavar="FILE", help="a gale.toml to read")
+    run.add_argument("--workers", type=config.workers_option, metavar="N",
+                     help="processes that serve the app")
 
 
 # The options of `serve` and of `service run`: option -> (dest, kind), kind
@@ -175,12 +182,14 @@ _SERVE = {
     "--port": ("port", int), "--cert": ("cert", str), "--key": ("key", str),
     "--data-dir": ("data_dir", str), "--drain-timeout": ("drain_timeout", float),
     "--max-connections": ("max_connections", int), "--log-level": ("log_level", config.LOG_LEVELS),
+    "--workers": ("workers", config.workers_option),
     "--open-browser": ("open_browser", "flag"), "--no-open-browser": ("open_browser", "no-flag"),
     "--debug": ("debug", "flag"),
 }
 _SERVICE_RUN = {
     "--name": ("name", str), "--host": ("host", str), "--port": ("port", int),
-    "--config": ("config", str), "--debug": ("debug", "flag"),
+    "--config": ("config", str), "--workers": ("workers", config.workers_option),
+    "--debug": ("debug", "flag"),
 }
 
 
@@ -195,7 +204,7 @@ def quick(argv: list):
     elif argv[:2] == ["service", "run"]:
         options, rest = _SERVICE_RUN, argv[2:]
         values = {"command": "service", "service_command": "run", "version": False,
-                  "name": None, "host": None, "port": None, "config": None}
+                  "name": None, "host": None, "port": None, "config": None, "workers": None}
     else:
         return None
     i = 0

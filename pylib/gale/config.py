@@ -54,6 +54,7 @@ KEYS = {
     "tls.key": str,
     "drain_timeout": (int, float),
     "max_connections": int,
+    "workers": (int, str),
     "data_dir": str,
     "log.level": str,
     "log.file": str,
@@ -88,7 +89,10 @@ DEFAULTS = {
     "log.max_bytes": 10 * 1024 * 1024,
     "log.backups": 5,
     "open_browser": "auto",
+    "workers": 1,
 }
+# The most workers one executable starts.
+MAX_WORKERS = 256
 # The smallest log.max_bytes: below it a log would rotate every few lines.
 MIN_LOG_BYTES = 64 * 1024
 
@@ -113,6 +117,7 @@ _CONFIG_FIELDS = {
     "tls_cert": None, "tls_key": None,
     "drain_timeout": DEFAULTS["drain_timeout"],
     "max_connections": None,  # None: sized from the platform (eventloop.py)
+    "workers": DEFAULTS["workers"],  # a number; "auto" is resolved by resolve()
     "data_dir": "",
     "log_level": DEFAULTS["log.level"], "log_file": None,
     "log_max_bytes": DEFAULTS["log.max_bytes"], "log_backups": DEFAULTS["log.backups"],
@@ -175,7 +180,7 @@ class Config:
         if self.tls_key:
             rows.append(("tls.key", self.tls_key))
         if kind == "app":
-            rows.append(("max_connections", self.connection_cap))
+            rows += [("max_connections", self.connection_cap), ("workers", self.workers)]
         rows += [("drain_timeout", self.drain_timeout), ("data_dir", self.data_dir),
                  ("log.level", self.log_level)]
         if self.log_file:
@@ -226,7 +231,8 @@ def _check_value(key: str, value, label: str):
         ok = isinstance(value, want)
     if not ok:
         names = {str: "a string", int: "an integer", bool: "true or false",
-                 (int, float): "a number", (bool, str): 'true, false or "auto"'}
+                 (int, float): "a number", (bool, str): 'true, false or "auto"',
+                 (int, str): 'a number or "auto"'}
         raise GaleError("CONFIG", f"{label}: '{key}' must be {names[want]}")
     if key == "name" and not NAME_RE.match(value):
         raise GaleError("CONFIG", f"{label}: name {value!r} must be 1-64 letters, digits, '.', '_' or '-'")
@@ -240,6 +246,8 @@ def _check_value(key: str, value, label: str):
         raise GaleError("CONFIG", f"{label}: port {value} is outside 0-65535")
     if key == "max_connections" and value < 1:
         raise GaleError("CONFIG", f"{label}: max_connections must be 1 or more")
+    if key == "workers":
+        workers_count(value, label)
     if key == "drain_timeout" and not value >= 0:
         raise GaleError("CONFIG", f"{label}: drain_timeout must be 0 or more seconds")
     if key == "log.level" and value.lower() not in LOG_LEVELS:
@@ -339,6 +347,29 @@ def service_account(value: str | None, name: str, label: str = "--account") -> s
                     "LocalSystem or a gMSA (DOMAIN\\name$); accounts with passwords are not supported")
 
 
+def workers_count(value, label: str = "workers") -> int:
+    """How many worker processes `value` (a number, or "auto" for every
+    logical CPU this process may use) means; CONFIG error if none."""
+    if value == "auto":
+        return max(1, min(MAX_WORKERS, os.process_cpu_count() or 1))
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
+        raise GaleError("CONFIG", f'{label}: workers must be a number from 1 to {MAX_WORKERS} '
+                                  f'or "auto", not {value!r}')
+    return value
+
+
+def workers_option(text: str):
+    """--workers N|auto as the command line spells it (argparse's type)."""
+    if text == "auto":
+        return text
+    if not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
+workers_option.__name__ = "workers"  # argparse: "invalid workers value: 'x'"
+
+
 def script_module(path: str, label: str = "script") -> str:
     """The module name for a ``script = "pkg/server.py"`` path inside the app."""
     parts = path.replace("\\", "/").split("/")
@@ -428,6 +459,11 @@ def resolve(layers: list, default_name: str) -> Config:
     name = merged.get("name", default_name)
     if not NAME_RE.match(name):
         raise GaleError("CONFIG", f"app name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    workers = workers_count(merged["workers"])
+    if workers > 1 and not merged.get("app"):
+        raise GaleError("CONFIG", f"workers = {workers} needs app = \"module:attribute\": "
+                                  "a main or script app binds its own sockets, which Gale "
+                                  "cannot share with workers")
     data_dir = merged.get("data_dir") or paths.default_data_dir(name)
     service = {key[len("service."):]: value for key, value in merged.items()
                if key.startswith("service.")}
@@ -445,6 +481,7 @@ def resolve(layers: list, default_name: str) -> Config:
         tls_key=merged.get("tls.key"),
         drain_timeout=float(merged["drain_timeout"]),
         max_connections=merged.get("max_connections"),
+        workers=workers,
         data_dir=os.path.abspath(data_dir),
         log_level=merged["log.level"],
         log_file=log_file,

@@ -143,14 +143,62 @@ class _TrackedDelegate(httputil.HTTPMessageDelegate):
             self._flight.end()
 
 
+def _accept_some(loop, sock, callback, batch: int):
+    """Accepts up to `batch` connections per readiness event of `sock`;
+    returns the function that stops it."""
+    removed = False
+
+    def on_ready(fd, events) -> None:
+        for _ in range(batch):
+            if removed:
+                return
+            try:
+                connection, address = sock.accept()
+            except BlockingIOError:
+                return
+            except ConnectionAbortedError:
+                continue
+            callback(connection, address)
+
+    def remove() -> None:
+        nonlocal removed
+        loop.remove_handler(sock)
+        removed = True
+
+    loop.add_handler(sock, on_ready, loop.READ)
+    return remove
+
+
 class DrainingHTTPServer(HTTPServer):
     """An HTTPServer that knows its requests in flight and can drain them."""
 
-    def initialize(self, *args, limit=None, **kwargs) -> None:
+    def initialize(self, *args, limit=None, accept_batch=None, **kwargs) -> None:
         super().initialize(*args, **kwargs)
         self.tracker = InflightTracker()
         self.websockets = weakref.WeakSet()
         self.limit = limit  # a connlimit.ConnectionLimit, or None
+        self.accept_batch = accept_batch
+
+    def add_sockets(self, sockets) -> None:
+        """Tornado's add_sockets, except that with `accept_batch` each
+        readiness event accepts at most that many connections. Workers
+        (workers.py) share one listening socket, and every one of them is
+        woken for a new connection: Tornado's handler accepts until the
+        queue is empty, so the first one awake took a whole burst, and
+        one worker could end up with most of the connections. Taking a
+        few at a time leaves the rest to the others, and a busy worker,
+        whose loop comes round less often, takes fewer."""
+        if self.accept_batch is None:
+            super().add_sockets(sockets)
+            return
+        from tornado.ioloop import IOLoop
+
+        loop = IOLoop.current()
+        for sock in sockets:
+            # The two maps TCPServer.stop() reads (the same since Tornado 4).
+            self._sockets[sock.fileno()] = sock
+            self._handlers[sock.fileno()] = _accept_some(loop, sock, self._handle_connection,
+                                                         self.accept_batch)
 
     def handle_stream(self, stream, address) -> None:
         if self.limit is None or self.limit.admit(stream):

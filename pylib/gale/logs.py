@@ -6,6 +6,12 @@
 Gale logs as "gale"; Tornado's loggers (tornado.access, tornado.application,
 tornado.general) and the app's own propagate to the same root handlers.
 
+With workers (workers.py) each worker writes its lines to a pipe, tagged
+``[worker N]`` after the level (``[worker N] stdout:`` for what it
+prints), and the supervisor relays them, whole lines, to its own
+handlers: it is the one writer of the console, the log file and the
+service log.
+
 A Windows service has no console and no std handles. There `ServiceLog`
 is everything: the log records, ``sys.stdout`` and ``sys.stderr`` (each
 line timestamped and marked ``stdout:`` or ``stderr:``), and file
@@ -28,6 +34,21 @@ from gale.errors import GaleError
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _handlers = []
 _service_log = None
+_worker_stderr = None  # in a worker: file descriptor 2 as text, for the log records
+_RELAYED = "gale_relayed"  # a LogRecord attribute: the message is a whole line already
+
+
+def worker_tag(index: int) -> str:
+    return f"[worker {index}]"
+
+
+class _Formatter(logging.Formatter):
+    """FORMAT, except for a worker's relayed lines, which are written as they came."""
+
+    def format(self, record) -> str:
+        if getattr(record, _RELAYED, False):
+            return record.msg
+        return super().format(record)
 
 
 def _timestamp() -> str:
@@ -89,8 +110,21 @@ class ServiceLog:
         self._open()
 
 
+class _FdWriter:
+    """A worker's file descriptor 2 (a pipe to the supervisor), as _LineStream's sink."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
 class _LineStream(io.TextIOBase):
-    """sys.stdout or sys.stderr in service mode: whole lines, timestamped."""
+    """sys.stdout or sys.stderr in service mode, or in a worker: whole
+    lines, timestamped."""
 
     def __init__(self, log: ServiceLog, label: str):
         self._log = log
@@ -168,20 +202,48 @@ def start_service_log(path: str, max_bytes: int, backups: int) -> ServiceLog:
     return log
 
 
-def setup(level: str = "info", file: str | None = None) -> None:
+def start_worker_log(index: int) -> None:
+    """In worker `index`: sys.stdout and sys.stderr become tagged lines on
+    file descriptor 2, the pipe the supervisor relays."""
+    global _worker_stderr
+    _worker_stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False,
+                          buffering=1)
+    sink = _FdWriter(2)
+    sys.stdout = _LineStream(sink, f"{worker_tag(index)} stdout")
+    sys.stderr = _LineStream(sink, f"{worker_tag(index)} stderr")
+
+
+def relay(index: int, raw: bytes) -> None:
+    """In the supervisor: one line of worker `index`'s output to every
+    handler. A line the worker did not tag (a crash's dump, C's own
+    output) is timestamped and tagged here."""
+    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+    tag = worker_tag(index)
+    if tag not in line:
+        line = f"{_timestamp()} {tag} stderr: {line}"
+    record = logging.LogRecord("gale.worker", logging.INFO, __file__, 0, line, None, None)
+    setattr(record, _RELAYED, True)
+    for handler in list(_handlers):
+        handler.handle(record)
+
+
+def setup(level: str = "info", file: str | None = None, worker: int | None = None) -> None:
     """(Re)configures the root logger; may be called again once config is known.
     In service mode the records go to the service log (and `file` is not
-    opened again)."""
+    opened again); in worker `worker`, tagged, to stderr only."""
     root = logging.getLogger()
     for handler in _handlers:
         root.removeHandler(handler)
         handler.close()
     _handlers.clear()
-    formatter = logging.Formatter(FORMAT)
+    formatter = _Formatter(FORMAT if worker is None else
+                           FORMAT.replace("%(name)s", f"{worker_tag(worker)} %(name)s"))
+    if worker is not None:
+        file = None  # the supervisor writes it
     if _service_log is not None:
         _handlers.append(_ServiceHandler(_service_log))
     else:
-        console = logging.StreamHandler(sys.stderr)
+        console = logging.StreamHandler(_worker_stderr or sys.stderr)
         _handlers.append(console)
     if file and _service_log is None:
         try:

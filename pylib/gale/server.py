@@ -104,15 +104,20 @@ def _stop_signals() -> list:
     return [getattr(signal, n) for n in names if hasattr(signal, n)]
 
 
-def _install_async(stop: _AsyncStop):
-    """Routes the stop signals to `stop`; returns a function that undoes it."""
+def install_stop(stop, loop: asyncio.AbstractEventLoop | None = None):
+    """Routes every stop trigger to `stop` (the POSIX signals through
+    `loop`'s signal handling when it has one, else the signal module; on
+    Windows the console's events and the service's controls); returns a
+    function that undoes it."""
     global _stop
     _stop = stop
     _native.set_console_stop_handler(request_stop)
     added, replaced = [], []
     for sig in _stop_signals():
         try:
-            stop.loop.add_signal_handler(sig, stop.on_request)
+            if loop is None:
+                raise NotImplementedError
+            loop.add_signal_handler(sig, stop.on_request)
             added.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
             try:
@@ -125,10 +130,14 @@ def _install_async(stop: _AsyncStop):
         _native.set_console_stop_handler(None)
         _stop = None
         for sig in added:
-            stop.loop.remove_signal_handler(sig)
+            loop.remove_signal_handler(sig)
         for sig, old in replaced:
             signal.signal(sig, old)
     return undo
+
+
+def _install_async(stop: _AsyncStop):
+    return install_stop(stop, stop.loop)
 
 
 def tls_context(cert: str | None, key: str | None):
@@ -187,7 +196,7 @@ def url_for(host: str, port: int, tls: bool) -> str:
     return f"{'https' if tls else 'http'}://{shown}:{port}/"
 
 
-def _open_browser(url: str) -> None:
+def open_browser(url: str) -> None:
     def run() -> None:
         try:
             import webbrowser
@@ -231,7 +240,7 @@ def notify_systemd(*fields: str) -> None:
                     named, exc.strerror or exc)
 
 
-def _announce(cfg, text: str, url: str | None = None) -> None:
+def announce(cfg, text: str, url: str | None = None) -> None:
     """The app is up: RUNNING to the service manager (in service mode),
     READY=1 to systemd (under a Type=notify unit), and the name and URL in
     the console's title. A console that Gale owns (a double-click) gets the
@@ -248,12 +257,14 @@ def _announce(cfg, text: str, url: str | None = None) -> None:
               flush=True)
 
 
-async def _serve_application(cfg, obj, target: str) -> int:
+async def _serve_application(cfg, obj, target: str, sockets=None, on_ready=None,
+                             accept_batch=None) -> int:
     stop = _AsyncStop(asyncio.get_running_loop())
     undo = _install_async(stop)
     try:
         ssl_ctx = tls_context(cfg.tls_cert, cfg.tls_key)
-        sockets = bind(cfg.host, cfg.port)
+        if sockets is None:
+            sockets = bind(cfg.host, cfg.port)
         try:
             app = await appload.make_application(obj, target)
             from gale import eventloop
@@ -261,7 +272,8 @@ async def _serve_application(cfg, obj, target: str) -> int:
             from gale.drain import DrainingHTTPServer
 
             limit = ConnectionLimit(cfg.connection_cap)
-            server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit)
+            server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit,
+                                        accept_batch=accept_batch)
         except BaseException:
             for sock in sockets:
                 sock.close()
@@ -270,9 +282,13 @@ async def _serve_application(cfg, obj, target: str) -> int:
         url = url_for(cfg.host, sockets[0].getsockname()[1], ssl_ctx is not None)
         log.info("Serving %s on %s", cfg.name, url)
         log.info("holding up to %d connections (%s event loop)", limit.limit, eventloop.kind())
-        _announce(cfg, f"{cfg.name} is serving on {url}", url)
-        if cfg.open_browser:
-            _open_browser(url)
+        if on_ready is not None:  # a worker: its supervisor announces
+            start_done()
+            on_ready(url)
+        else:
+            announce(cfg, f"{cfg.name} is serving on {url}", url)
+            if cfg.open_browser:
+                open_browser(url)
         await stop.requested.wait()
         log.info("stopping: no longer accepting connections")
         await server.drain(cfg.drain_timeout, stop.forced)
@@ -376,16 +392,19 @@ def _run_async(coro) -> int:
         return _exit_status(exc.code)
 
 
-def serve_app(cfg, obj, target: str) -> int:
-    """``app =``: serve the Application until a stop request, then drain."""
-    return _run_async(_serve_application(cfg, obj, target))
+def serve_app(cfg, obj, target: str, sockets=None, on_ready=None, accept_batch=None) -> int:
+    """``app =``: serve the Application until a stop request, then drain.
+    A worker (workers.py) passes the sockets its supervisor bound,
+    `on_ready(url)`, called instead of announcing the start, and how many
+    connections to accept at a time (drain.DrainingHTTPServer.add_sockets)."""
+    return _run_async(_serve_application(cfg, obj, target, sockets, on_ready, accept_batch))
 
 
 def run_main(cfg, fn, target: str) -> int:
     """``main =``: run the app's own entry point."""
     what = f"main {target}"
     log.info("Running %s (%s)", cfg.name, what)
-    _announce(cfg, f"{cfg.name} is running ({what})")
+    announce(cfg, f"{cfg.name} is running ({what})")
     if inspect.iscoroutinefunction(fn):
         return _run_async(_run_main_async(cfg, fn, what))
     return _run_blocking(cfg, fn, what)
@@ -395,7 +414,7 @@ def run_script(cfg, module_name: str, path: str) -> int:
     """``script =``: run the app's script as ``__main__``."""
     what = f"script {path}"
     log.info("Running %s (%s)", cfg.name, what)
-    _announce(cfg, f"{cfg.name} is running ({what})")
+    announce(cfg, f"{cfg.name} is running ({what})")
     def run():
         import runpy  # only scripts need it
 

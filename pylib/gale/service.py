@@ -91,6 +91,8 @@ def install(cfg, args) -> int:
         run_args += ["--host", args.host]
     if args.port is not None:
         run_args += ["--port", str(args.port)]
+    if getattr(args, "workers", None) is not None:
+        run_args += ["--workers", str(args.workers)]
     if args.config:
         import os
 

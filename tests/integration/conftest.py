@@ -50,6 +50,21 @@ def source_dir(request):
 
 
 @pytest.fixture(scope="session")
+def svcapp_exe(target, linux_exe, source_dir, tmp_path_factory):
+    """tests/fixtures/svcapp packed for the target, from Linux: the app that
+    shows which process answers, holds requests and ends itself hard."""
+    out_dir = tmp_path_factory.mktemp("svcapp")
+    home = out_dir / "home"
+    home.mkdir()
+    out = subprocess.run([linux_exe, "pack", os.path.join(source_dir, "tests", "fixtures", "svcapp"),
+                          "--target", target, "-o", str(out_dir / "svcapp")],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "HOME": str(home)})
+    assert out.returncode == 0, out.stderr
+    return str(out_dir / ("svcapp.exe" if target.startswith("win-") else "svcapp"))
+
+
+@pytest.fixture(scope="session")
 def linux_exe(request, source_dir):
     given = request.config.getoption("--gale-linux-exe")
     exe = os.path.abspath(given) if given else os.path.join(

@@ -43,8 +43,44 @@ def free_port() -> int:
 
 def get(url, **kw):
     """(status, body) of a GET; `kw` goes to urlopen (e.g. context=)."""
-    with urllib.request.urlopen(url, timeout=30, **kw) as r:
+    kw.setdefault("timeout", 30)
+    with urllib.request.urlopen(url, **kw) as r:
         return r.status, r.read()
+
+
+def load(url: str, total: int, concurrency: int, timeout=60.0):
+    """GETs `url` `total` times from `concurrency` threads, each request on
+    a new connection; returns ([the JSON body of each answer], failures)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    lock = threading.Lock()
+    left, answers, failures = [total], [], [0]
+
+    def run() -> None:
+        while True:
+            with lock:
+                if not left[0]:
+                    return
+                left[0] -= 1
+            try:
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+                conn.request("GET", parts.path or "/")
+                body = json.loads(conn.getresponse().read())
+                conn.close()
+                with lock:
+                    answers.append(body)
+            except (OSError, ValueError, http.client.HTTPException):
+                with lock:
+                    failures[0] += 1
+
+    threads = [threading.Thread(target=run) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers, failures[0]
 
 
 def timed_get(url: str) -> float:

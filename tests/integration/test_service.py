@@ -134,19 +134,11 @@ print(json.dumps({{"service": read(base + "\\\\{name}"),
 
 
 @pytest.fixture(scope="module")
-def packed(request, target, linux_exe, source_dir, tmp_path_factory):
-    """tests/fixtures/svcapp packed for the target, from Linux."""
+def packed(target, svcapp_exe):
+    """tests/fixtures/svcapp packed for the target (conftest.py)."""
     if not target.startswith("win-"):
         pytest.skip("Windows services only")
-    out_dir = tmp_path_factory.mktemp("svcapp")
-    home = out_dir / "home"
-    home.mkdir()
-    out = subprocess.run([linux_exe, "pack", os.path.join(source_dir, "tests", "fixtures", "svcapp"),
-                          "--target", target, "-o", str(out_dir / "svcapp")],
-                         capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "HOME": str(home)})
-    assert out.returncode == 0, out.stderr
-    return str(out_dir / "svcapp.exe")
+    return svcapp_exe
 
 
 @pytest.fixture(scope="module")
