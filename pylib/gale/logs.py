@@ -214,14 +214,16 @@ def start_worker_log(index: int) -> None:
 
 
 def relay(index: int, raw: bytes) -> None:
-    """In the supervisor: one line of worker `index`'s output to every
-    handler. A line the worker did not tag (a crash's dump, C's own
-    output) is timestamped and tagged here."""
-    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+    """In the supervisor: whole lines of worker `index`'s output, to every
+    handler at once. A line the worker did not tag (a crash's dump, C's
+    own output) is timestamped and tagged here."""
     tag = worker_tag(index)
-    if tag not in line:
-        line = f"{_timestamp()} {tag} stderr: {line}"
-    record = logging.LogRecord("gale.worker", logging.INFO, __file__, 0, line, None, None)
+    lines = raw.decode("utf-8", "replace").splitlines()
+    if not all(tag in line for line in lines):
+        stamp = _timestamp()
+        lines = [line if tag in line else f"{stamp} {tag} stderr: {line}" for line in lines]
+    record = logging.LogRecord("gale.worker", logging.INFO, __file__, 0, "\n".join(lines),
+                               None, None)
     setattr(record, _RELAYED, True)
     for handler in list(_handlers):
         handler.handle(record)

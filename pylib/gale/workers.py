@@ -56,6 +56,8 @@ BACKOFF_MAX = 30.0
 STABLE_S = 30.0
 # Beyond drain_timeout: closing connections (drain.CLOSE_TIMEOUT) and exiting.
 KILL_MARGIN = 10.0
+RELAY_CHUNK = 65536
+RELAY_PAUSE = 0.01
 # How long an exited worker's last message may still be on its way.
 LAST_WORDS_S = 2.0
 # Connections a worker accepts per wake-up (drain.DrainingHTTPServer.add_sockets).
@@ -189,8 +191,22 @@ class Supervisor:
                 self.events.put(("message", slot, gen, message))
 
     def _relay_output(self, index: int, proc) -> None:
-        for raw in proc.stderr:
-            logs.relay(index, raw)
+        """The worker's output to the log, as many whole lines at a time as
+        have arrived: a write per RELAY_PAUSE at most, not one per line (a
+        busy worker logs a line per request), keeps the supervisor's share
+        of the CPU small."""
+        fd, pending = proc.stderr.fileno(), b""
+        while chunk := os.read(fd, RELAY_CHUNK):
+            if len(chunk) < RELAY_CHUNK:
+                time.sleep(RELAY_PAUSE)  # let more lines come: they are written together
+            pending += chunk
+            cut = pending.rfind(b"\n") + 1
+            if cut or len(pending) >= RELAY_CHUNK:
+                cut = cut or len(pending)
+                logs.relay(index, pending[:cut])
+                pending = pending[cut:]
+        if pending:
+            logs.relay(index, pending)
 
     def _wait_exit(self, slot: _Slot, gen: int, proc, reader: threading.Thread) -> None:
         code = proc.wait()

@@ -57,11 +57,13 @@ class Server:
     drained by threads into a log file (Wine's CPython cannot write to a
     regular file as its std handle, so the harness gives it pipes)."""
 
-    def __init__(self, host, exe, side, workdir):
+    def __init__(self, host, exe, side, workdir, options=None, env=None):
+        """`options` and `env` replace the loop side's (for workers_bench.py)."""
         self.side = side
         self.port = harness.free_port()
-        self.proc = host.spawn("serve", "--port", str(self.port), *NO_CAP, exe=exe,
-                               env={**PLAIN, **LOOPS[side]})
+        self.proc = host.spawn("serve", "--port", str(self.port),
+                               *(NO_CAP if options is None else options), exe=exe,
+                               env={**PLAIN, **(LOOPS[side] if env is None else env)})
         self.logfile = os.path.join(workdir, f"{side}-{self.port}.log")
         self.sink = sink = open(self.logfile, "ab")
 

@@ -307,13 +307,15 @@ QUICK_TAKES = [
      "--config", "x.toml", "--app", "m:a", "--cert", "c.pem", "--key", "k.pem",
      "--data-dir", "d", "--port", "1", "--port", "2"],
     ["serve", "--host="],
-    ["service", "run", "--name", "svc", "--port", "9000"],
+    ["serve", "--workers", "4"], ["serve", "--workers=auto"],
+    ["service", "run", "--name", "svc", "--port", "9000", "--workers", "auto"],
     ["service", "run", "--name=svc", "--config", "c.toml", "--host", "h", "--debug"],
 ]
 QUICK_DECLINES = [
     ["serve", "--port", "x"], ["serve", "--po", "1"], ["serve", "--log-level", "loud"],
     ["serve", "--host", "-x"], ["serve", "--help"], ["serve", "--port"], ["serve", "--debug=1"],
     ["service", "run"], ["service", "run", "--name"], ["check"], ["serve", "extra"],
+    ["serve", "--workers", "two"], ["serve", "--workers", "-1"],
 ]
 
 

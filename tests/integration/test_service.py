@@ -19,6 +19,7 @@ uninstalled at the end, so no auto-start service is left in a prefix.
 import json
 import ntpath
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -26,7 +27,7 @@ import time
 
 import pytest
 
-from harness import WineHost, exit_codes, free_port, get, one_error_line, wine_env
+from harness import WineHost, exit_codes, free_port, get, load, one_error_line, wine_env
 
 SPACES = "C:\\Program Files\\Gale Service Test\\svc app.exe"
 PLAIN = "C:\\galesvc\\svcapp.exe"
@@ -310,12 +311,14 @@ def test_service_run_from_a_console(bench, target, packed):
     assert "is what the Windows service manager starts" in one_error_line(out.stderr)
 
 
-def test_import_failure_stops_with_code_4(bench, target, packed, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_import_failure_stops_with_code_4(bench, target, packed, tmp_path, workers):
     x64_only(target)
     exe = bench.install_copy(packed, PLAIN)
-    broken = bench.write_file("C:\\galesvc\\broken.toml", 'app = "svcapp_missing:make_app"\n')
-    name = "GaleSvcBroken"
-    out = bench.install(exe, name, "--display-name", "broken", "--config", broken)
+    broken = bench.write_file("C:\\galesvc\\broken.toml", 'app = "svcapp_missing:make_app"\n'
+                              f"workers = {workers}\n")
+    name = f"GaleSvcBroken{workers}"
+    out = bench.install(exe, name, "--display-name", f"broken {workers}", "--config", broken)
     assert out.returncode == 0, out.stderr
     out = bench.service(exe, "start", "--name", name)
     assert out.returncode == exit_codes(bench.host)["SERVICE_FAILED"], out.stdout + out.stderr
@@ -325,8 +328,77 @@ def test_import_failure_stops_with_code_4(bench, target, packed, tmp_path):
     st = status(bench, exe, name)
     assert st["state"] == "STOPPED"
     assert st["last exit"].startswith("1066 (service-specific 4")
-    errors = [line for line in bench.log(name).splitlines() if " stderr: gale: error: " in line]
-    assert len(errors) == 1 and "svcapp_missing" in errors[0], bench.log(name)
+    lines = bench.log(name).splitlines()
+    errors = [line for line in lines if " stderr: gale: error: " in line]
+    own = [line for line in errors if "[worker " not in line]
+    assert len(own) == 1 and "svcapp_missing" in own[0], bench.log(name)
+    if workers == 2:  # each try of a worker, tagged; then the supervisor gave up
+        assert 3 <= len(errors) - 1 <= 6, bench.log(name)
+        assert "failed to start 3 times in a row; stopping" in bench.log(name)
+    assert bench.uninstall(name).returncode == 0
+
+
+def test_workers_serve_drain_and_share_one_log(bench, target, packed):
+    """workers = 2 as a service: RUNNING once both serve, both answer,
+    their output is in the service's one log, tagged, and rotated; a stop
+    drains and reports STOPPED with 0."""
+    x64_only(target)
+    exe = bench.install_copy(packed, PLAIN)
+    conf = bench.write_file("C:\\galesvc\\workers.toml",
+                            "workers = 2\n[log]\nmax_bytes = 65536\nbackups = 2\n")
+    name = "GaleSvcWorkers"
+    port = free_port()
+    out = bench.install(exe, name, "--display-name", "workers test", "--port", str(port),
+                        "--config", conf, "--start", "manual")
+    assert out.returncode == 0, out.stderr
+    out = bench.service(exe, "start", "--name", name)
+    assert out.returncode == 0, out.stdout + out.stderr + bench.log(name)
+    supervisor = int(status(bench, exe, name)["state"].split("pid ")[1])
+    url = f"http://127.0.0.1:{port}"
+    answers, failures = load(url + "/", 60, 4)
+    assert failures == 0
+    pids = {a["worker"]: a["pid"] for a in answers}
+    assert sorted(pids) == ["1", "2"] and supervisor not in pids.values(), answers
+    assert {a["ppid"] for a in answers} == {supervisor}
+    assert "gale: Serving svcapp on " in bench.log(name)
+
+    # Both workers write to the one log, which rotates as before.
+    log_path = bench.log_path(name)
+
+    for _ in range(12):
+        assert get(url + "/spam?lines=150")[0] == 200
+        text = "".join(open(p, encoding="utf-8", errors="replace").read()
+                       for p in (log_path, log_path + ".1", log_path + ".2") if os.path.exists(p))
+        if (all(f"[worker {n}] stdout: svcapp: spam" in text for n in (1, 2))
+                and os.path.exists(log_path + ".1")):
+            break
+    else:
+        pytest.fail("the spam of both workers is not in the rotated log:\n" + text[-3000:])
+    spam = [line for line in text.splitlines() if "svcapp: spam" in line]
+    assert spam and all(re.search(r" \[worker [12]\] stdout: svcapp: spam \d{5} x+$", line)
+                        for line in spam), spam[:5]
+    assert os.path.exists(log_path + ".1")
+    assert not os.path.exists(log_path + ".3")
+    for path in (log_path, log_path + ".1"):
+        assert os.path.getsize(path) <= 65536 + 200, path
+
+    # A stop while a request is in flight: it completes, then STOPPED with 0.
+    result = {}
+
+    def slow():
+        result["got"] = get(url + "/slow?seconds=3")
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    bench.wait_log(name, "svcapp: slow request started")
+    out = bench.service(exe, "stop", "--name", name)
+    assert out.returncode == 0, out.stdout + out.stderr + bench.log(name)
+    assert "stopped (exit code 0)" in out.stdout
+    thread.join(60)
+    assert result.get("got") == (200, b"slow done")
+    log = bench.log(name)
+    assert re.search(r"INFO \[worker [12]\] gale: draining 1 request", log), log[-3000:]
+    assert log.rstrip().endswith("INFO gale: stopped"), log[-2000:]
     assert bench.uninstall(name).returncode == 0
 
 
