@@ -26,8 +26,9 @@ STATS_DELAY = 0.2
 class ConnectionLimit:
     """Counts open connections and closes those past `limit`."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, on_change=None):
         self.limit = limit
+        self.on_change = on_change  # called with the open count when it changes
         self.open = 0
         self.peak = 0
         self.shed = 0
@@ -70,6 +71,8 @@ class ConnectionLimit:
         self._unreported = 0
 
     def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.open)
         if self._stats and not self._stats_due:
             from tornado.ioloop import IOLoop
 

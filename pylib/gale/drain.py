@@ -34,6 +34,7 @@ from tornado.httpserver import HTTPServer
 log = logging.getLogger("gale")
 CLOSE_TIMEOUT = 5.0  # seconds to close what is left after the drain
 GOING_AWAY = 1001  # RFC 6455: the server is going down
+DEFER_S = 0.005  # how long a worker leaves a new connection to a less busy one
 
 
 class InflightTracker:
@@ -143,13 +144,23 @@ class _TrackedDelegate(httputil.HTTPMessageDelegate):
             self._flight.end()
 
 
-def _accept_some(loop, sock, callback, batch: int):
-    """Accepts up to `batch` connections per readiness event of `sock`;
-    returns the function that stops it."""
+def _accept_some(loop, sock, callback, worker):
+    """Accepts up to `worker.accept_batch` connections per readiness event
+    of `sock`, and none while `worker.may_accept()` says another worker
+    should take them: then it stops listening for DEFER_S, and the next
+    event after that accepts whatever it says. Returns the function that
+    stops it."""
     removed = False
+    insist = False
 
     def on_ready(fd, events) -> None:
-        for _ in range(batch):
+        nonlocal insist
+        if not insist and not worker.may_accept():
+            loop.remove_handler(sock)
+            loop.call_later(DEFER_S, resume)
+            return
+        insist = False
+        for _ in range(worker.accept_batch):
             if removed:
                 return
             try:
@@ -160,10 +171,20 @@ def _accept_some(loop, sock, callback, batch: int):
                 continue
             callback(connection, address)
 
+    def resume() -> None:
+        nonlocal insist
+        if not removed:
+            insist = True
+            loop.add_handler(sock, on_ready, loop.READ)
+
     def remove() -> None:
         nonlocal removed
-        loop.remove_handler(sock)
-        removed = True
+        if not removed:
+            removed = True
+            try:
+                loop.remove_handler(sock)
+            except (KeyError, ValueError):
+                pass  # waiting out a deferral
 
     loop.add_handler(sock, on_ready, loop.READ)
     return remove
@@ -172,23 +193,24 @@ def _accept_some(loop, sock, callback, batch: int):
 class DrainingHTTPServer(HTTPServer):
     """An HTTPServer that knows its requests in flight and can drain them."""
 
-    def initialize(self, *args, limit=None, accept_batch=None, **kwargs) -> None:
+    def initialize(self, *args, limit=None, worker=None, **kwargs) -> None:
         super().initialize(*args, **kwargs)
         self.tracker = InflightTracker()
         self.websockets = weakref.WeakSet()
         self.limit = limit  # a connlimit.ConnectionLimit, or None
-        self.accept_batch = accept_batch
+        self.worker = worker  # a workers.Worker, or None
 
     def add_sockets(self, sockets) -> None:
-        """Tornado's add_sockets, except that with `accept_batch` each
-        readiness event accepts at most that many connections. Workers
-        (workers.py) share one listening socket, and every one of them is
-        woken for a new connection: Tornado's handler accepts until the
-        queue is empty, so the first one awake took a whole burst, and
-        one worker could end up with most of the connections. Taking a
-        few at a time leaves the rest to the others, and a busy worker,
-        whose loop comes round less often, takes fewer."""
-        if self.accept_batch is None:
+        """Tornado's add_sockets, except in a worker. Workers (workers.py)
+        share one listening socket, and every one of them is woken for a
+        new connection. Tornado's handler accepts until the queue is empty,
+        so the first one awake took a whole burst; and as the same worker
+        tends to be first when all are idle, it also took every connection
+        of a slow trickle, long-lived ones such as WebSockets included. A
+        worker accepts `accept_batch` (1) at a time instead, and leaves a
+        connection to the others while it holds more connections than the
+        least busy of them (_accept_some)."""
+        if self.worker is None or not self.worker.balanced:
             super().add_sockets(sockets)
             return
         from tornado.ioloop import IOLoop
@@ -198,7 +220,7 @@ class DrainingHTTPServer(HTTPServer):
             # The two maps TCPServer.stop() reads (the same since Tornado 4).
             self._sockets[sock.fileno()] = sock
             self._handlers[sock.fileno()] = _accept_some(loop, sock, self._handle_connection,
-                                                         self.accept_batch)
+                                                         self.worker)
 
     def handle_stream(self, stream, address) -> None:
         if self.limit is None or self.limit.admit(stream):

@@ -68,6 +68,15 @@ def request_stop() -> None:
         stop()
 
 
+def request_graceful_stop() -> None:
+    """Asks the running app to stop gracefully, and does nothing more if a
+    stop is already under way (a worker told by its supervisor and by a
+    signal of its own). Safe from any thread."""
+    stop = _stop
+    if stop is not None:
+        getattr(stop, "request_once", stop)()
+
+
 class _AsyncStop:
     """Stop requests for the modes that run Gale's own event loop."""
 
@@ -82,6 +91,13 @@ class _AsyncStop:
         try:
             self.loop.call_soon_threadsafe(self.on_request)
         except RuntimeError:  # the loop has already closed
+            pass
+
+    def request_once(self) -> None:
+        """A stop request that never escalates: nothing once one is under way."""
+        try:
+            self.loop.call_soon_threadsafe(lambda: self.count or self.on_request())
+        except RuntimeError:
             pass
 
     def on_request(self) -> None:
@@ -257,8 +273,7 @@ def announce(cfg, text: str, url: str | None = None) -> None:
               flush=True)
 
 
-async def _serve_application(cfg, obj, target: str, sockets=None, on_ready=None,
-                             accept_batch=None) -> int:
+async def _serve_application(cfg, obj, target: str, sockets=None, worker=None) -> int:
     stop = _AsyncStop(asyncio.get_running_loop())
     undo = _install_async(stop)
     try:
@@ -271,9 +286,9 @@ async def _serve_application(cfg, obj, target: str, sockets=None, on_ready=None,
             from gale.connlimit import ConnectionLimit
             from gale.drain import DrainingHTTPServer
 
-            limit = ConnectionLimit(cfg.connection_cap)
-            server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit,
-                                        accept_batch=accept_batch)
+            limit = ConnectionLimit(cfg.connection_cap,
+                                    on_change=worker.publish if worker else None)
+            server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit, worker=worker)
         except BaseException:
             for sock in sockets:
                 sock.close()
@@ -282,9 +297,9 @@ async def _serve_application(cfg, obj, target: str, sockets=None, on_ready=None,
         url = url_for(cfg.host, sockets[0].getsockname()[1], ssl_ctx is not None)
         log.info("Serving %s on %s", cfg.name, url)
         log.info("holding up to %d connections (%s event loop)", limit.limit, eventloop.kind())
-        if on_ready is not None:  # a worker: its supervisor announces
+        if worker is not None:  # its supervisor announces
             start_done()
-            on_ready(url)
+            worker.ready(url)
         else:
             announce(cfg, f"{cfg.name} is serving on {url}", url)
             if cfg.open_browser:
@@ -392,12 +407,12 @@ def _run_async(coro) -> int:
         return _exit_status(exc.code)
 
 
-def serve_app(cfg, obj, target: str, sockets=None, on_ready=None, accept_batch=None) -> int:
+def serve_app(cfg, obj, target: str, sockets=None, worker=None) -> int:
     """``app =``: serve the Application until a stop request, then drain.
-    A worker (workers.py) passes the sockets its supervisor bound,
-    `on_ready(url)`, called instead of announcing the start, and how many
-    connections to accept at a time (drain.DrainingHTTPServer.add_sockets)."""
-    return _run_async(_serve_application(cfg, obj, target, sockets, on_ready, accept_batch))
+    A worker passes the sockets its supervisor bound, and itself
+    (workers.Worker: its start is told to the supervisor instead of
+    announced, and it accepts as drain.DrainingHTTPServer.add_sockets says)."""
+    return _run_async(_serve_application(cfg, obj, target, sockets, worker))
 
 
 def run_main(cfg, fn, target: str) -> int:

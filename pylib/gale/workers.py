@@ -30,8 +30,9 @@ sockets. It serves nothing and never imports the app.
   before serving ends the supervisor with its exit code and its one-line
   error.
 * Stop. Every stop trigger reaches `request` (server.install_stop): each
-  worker gets ``stop`` and drains as a single process does; a second
-  request is passed on too and cuts the drains short. Workers still
+  worker gets ``stop`` and drains as a single process does (a stop signal
+  of its own as well counts once); a second request is passed on as
+  ``force`` and cuts the drains short. Workers still
   running drain_timeout + KILL_MARGIN seconds after the stop are ended.
 """
 
@@ -40,6 +41,7 @@ import json
 import logging
 import os
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -60,11 +62,60 @@ RELAY_CHUNK = 65536
 RELAY_PAUSE = 0.01
 # How long an exited worker's last message may still be on its way.
 LAST_WORDS_S = 2.0
-# Connections a worker accepts per wake-up (drain.DrainingHTTPServer.add_sockets).
-ACCEPT_BATCH = int(os.environ.get("GALE_DEBUG_ACCEPT_BATCH", "1"))
+# How workers accept (drain.DrainingHTTPServer.add_sockets): "balanced", or
+# "tornado" (Tornado's own accept handler, for the benchmark to compare).
+ACCEPT_ENV = "GALE_DEBUG_WORKER_ACCEPT"
 WINDOWS = sys.platform == "win32"
 # Not passed to workers: they act as neither python nor systemd's main process.
 _DROPPED_ENV = ("GALE_PYTHON_EXE", "NOTIFY_SOCKET")
+
+
+class Board:
+    """How many connections each worker holds: one 32-bit count per worker
+    in memory the supervisor and every worker map (Linux: a memfd the
+    workers inherit; Windows: a named mapping, named in the handoff). The
+    supervisor marks a worker that is not serving EMPTY."""
+
+    EMPTY = 0xFFFFFFFF
+
+    def __init__(self, mem, count: int, name):
+        self.mem, self.count, self.name = mem, count, name
+        self._format = f"={count}I"
+
+    @classmethod
+    def create(cls, count: int) -> "Board":
+        import mmap
+
+        size = 4 * count
+        if WINDOWS:
+            import secrets
+
+            name = f"gale-workers-{os.getpid()}-{secrets.token_hex(8)}"
+            mem = mmap.mmap(-1, size, tagname=name)
+        else:
+            name = os.memfd_create("gale-workers")
+            os.ftruncate(name, size)
+            mem = mmap.mmap(name, size)
+        board = cls(mem, count, name)
+        for i in range(count):
+            board.set(i, cls.EMPTY)
+        return board
+
+    @classmethod
+    def attach(cls, name, count: int) -> "Board":
+        import mmap
+
+        if WINDOWS:
+            return cls(mmap.mmap(-1, 4 * count, tagname=name), count, name)
+        mem = mmap.mmap(name, 4 * count)
+        os.close(name)
+        return cls(mem, count, None)
+
+    def set(self, index: int, value: int) -> None:
+        struct.pack_into("=I", self.mem, 4 * index, value)
+
+    def counts(self) -> tuple:
+        return struct.unpack_from(self._format, self.mem)
 
 
 class _Slot:
@@ -91,6 +142,7 @@ class Supervisor:
         self.cfg = cfg
         self.debug = debug
         self.slots = [_Slot(i) for i in range(1, cfg.workers + 1)]
+        self.board = Board.create(cfg.workers)
         self.events = queue.SimpleQueue()  # put() is safe from signal handlers
         self.sockets = []
         self.url = None
@@ -116,15 +168,15 @@ class Supervisor:
             self._stop_all(self.cfg.drain_timeout + KILL_MARGIN)
         elif self.stop_count == 2:
             log.warning("second stop request: stopping the workers now")
-            self._stop_all(KILL_MARGIN)
+            self._stop_all(KILL_MARGIN, "force")
 
-    def _stop_all(self, within: float) -> None:
+    def _stop_all(self, within: float, word: str = "stop") -> None:
         self.stopping = True
         self.deadline = time.monotonic() + within
         for slot in self.slots:
             slot.restart_at = None
             if slot.running:
-                self._send(slot, "stop")
+                self._send(slot, word)
 
     # -- the workers ------------------------------------------------------------
     def _handoff(self, slot: _Slot, pid: int) -> dict:
@@ -135,7 +187,7 @@ class Supervisor:
         fields = {key: getattr(self.cfg, key) for key in self.cfg.__slots__ if key != "name"}
         return {"worker": slot.index, "workers": len(self.slots), "supervisor": os.getpid(),
                 "name": self.cfg.name, "config": fields, "sockets": sockets,
-                "debug": self.debug}
+                "board": self.board.name, "debug": self.debug}
 
     def _spawn(self, slot: _Slot) -> None:
         """Starts worker `slot`. From the main thread only (native/workers.c)."""
@@ -147,7 +199,7 @@ class Supervisor:
             extra["creationflags"] = (subprocess.CREATE_NO_WINDOW
                                       | subprocess.CREATE_NEW_PROCESS_GROUP)
         else:
-            extra["pass_fds"] = [s.fileno() for s in self.sockets]
+            extra["pass_fds"] = [s.fileno() for s in self.sockets] + [self.board.name]
             extra["start_new_session"] = True
         slot.generation += 1
         slot.ready = False
@@ -164,12 +216,13 @@ class Supervisor:
                 log.warning("worker %d (pid %d) is not tied to this process's lifetime: "
                             "%s", slot.index, proc.pid, exc)
         gen = slot.generation
-        reader = threading.Thread(target=self._read_messages, args=(slot, gen, proc),
-                                  name=f"gale-worker-{slot.index}-messages", daemon=True)
-        reader.start()
-        threading.Thread(target=self._relay_output, args=(slot.index, proc),
-                         name=f"gale-worker-{slot.index}-output", daemon=True).start()
-        threading.Thread(target=self._wait_exit, args=(slot, gen, proc, reader),
+        readers = [threading.Thread(target=self._read_messages, args=(slot, gen, proc),
+                                    name=f"gale-worker-{slot.index}-messages", daemon=True),
+                   threading.Thread(target=self._relay_output, args=(slot.index, proc),
+                                    name=f"gale-worker-{slot.index}-output", daemon=True)]
+        for thread in readers:
+            thread.start()
+        threading.Thread(target=self._wait_exit, args=(slot, gen, proc, readers),
                          name=f"gale-worker-{slot.index}-wait", daemon=True).start()
         self._send(slot, json.dumps(self._handoff(slot, proc.pid)))
         log.debug("worker %d started (pid %d)", slot.index, proc.pid)
@@ -208,9 +261,11 @@ class Supervisor:
         if pending:
             logs.relay(index, pending)
 
-    def _wait_exit(self, slot: _Slot, gen: int, proc, reader: threading.Thread) -> None:
+    def _wait_exit(self, slot: _Slot, gen: int, proc, readers: list) -> None:
         code = proc.wait()
-        reader.join(LAST_WORDS_S)  # a message it wrote before exiting comes first
+        deadline = time.monotonic() + LAST_WORDS_S
+        for thread in readers:  # what it wrote before exiting comes first
+            thread.join(max(0.0, deadline - time.monotonic()))
         self.events.put(("exit", slot, gen, code))
 
     def _running(self) -> int:
@@ -238,6 +293,7 @@ class Supervisor:
         pid = slot.proc.pid
         slot.proc.stdin.close()
         slot.proc = None
+        self.board.set(slot.index - 1, Board.EMPTY)
         now = time.monotonic()
         if self.stopping:
             if code != 0:
@@ -339,6 +395,7 @@ def supervise(cfg, debug: bool) -> int:
 
 # -- the worker's side ------------------------------------------------------------
 _control = None  # the pipe to the supervisor, in a worker
+_serving = False  # this worker has served (its stop handler may be gone again)
 
 
 def _tell(message: dict) -> None:
@@ -356,15 +413,20 @@ def report_error(message: str, code: int) -> None:
 
 
 def _listen(stdin) -> None:
-    """Stop requests from the supervisor; end of file means it has gone."""
+    """Stop requests from the supervisor: ``stop`` starts the drain, unless
+    one is under way (systemd's stop signals every process of the unit,
+    the workers too), ``force`` cuts it short. End of file means the
+    supervisor has gone."""
     import _thread
 
     for line in stdin:
-        if line.strip() == "stop":
-            if server._stop is None:  # still starting: nothing to drain
-                _thread.interrupt_main()
-            else:
-                server.request_stop()
+        word = line.strip()
+        if word in ("stop", "force") and not _serving and server._stop is None:
+            _thread.interrupt_main()  # still starting: nothing to drain
+        elif word == "stop":
+            server.request_graceful_stop()
+        elif word == "force":
+            server.request_stop()
     log.warning("the supervisor has gone: stopping")
     server.request_stop()
 
@@ -375,6 +437,35 @@ def _sockets(handoff: dict) -> list:
     if WINDOWS:
         return [socket.fromshare(base64.b64decode(s)) for s in handoff["sockets"]]
     return [socket.socket(fileno=fd) for fd in handoff["sockets"]]
+
+
+class Worker:
+    """This process as a worker: what server.serve_app needs to know."""
+
+    def __init__(self, handoff: dict):
+        self.index = handoff["worker"]
+        self.board = Board.attach(handoff["board"], handoff["workers"])
+        self.balanced = os.environ.get(ACCEPT_ENV, "balanced") != "tornado"
+        self.accept_batch = 1
+        self.open = 0
+
+    def ready(self, url: str) -> None:
+        global _serving
+        _serving = True
+        self.publish(self.open)
+        _tell({"ready": url})
+
+    def publish(self, count: int) -> None:
+        """connlimit.ConnectionLimit's on_change: this worker's open connections."""
+        self.open = count
+        self.board.set(self.index - 1, count)
+
+    def may_accept(self) -> bool:
+        """Whether to accept now: not while another serving worker holds
+        fewer connections than this one (it was woken too, and takes it)."""
+        counts = self.board.counts()
+        mine = counts[self.index - 1]
+        return all(mine <= n for n in counts)
 
 
 def worker_main(debug: bool) -> int:
@@ -403,10 +494,9 @@ def worker_main(debug: bool) -> int:
     threading.Thread(target=_listen, args=(sys.stdin,), name="gale-supervisor",
                      daemon=True).start()
     sockets = _sockets(handoff)
+    worker = Worker(handoff)
     resources.activate()
     obj, _ = appload.resolve(cfg.app)
     eventloop.install()
     sys.argv[1:] = []  # the app sees no Gale arguments
-    return server.serve_app(cfg, obj, cfg.app, sockets,
-                            on_ready=lambda url: _tell({"ready": url}),
-                            accept_batch=ACCEPT_BATCH)
+    return server.serve_app(cfg, obj, cfg.app, sockets, worker)

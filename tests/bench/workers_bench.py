@@ -9,10 +9,11 @@ passes or fails on a timing).
   - requests/s: all servers up; a 1 s warm-up each, then
     `wrk -t1 -c32 -dS`, R rounds per side, alternating; the median. Not
     pinned: the workers need every CPU (wrk shares them);
-  - spread: how the 32 connections of a wrk run, and so its requests,
-    fell on the workers (the busiest worker's share of the access-log
-    lines), with Gale's one connection per wake-up and with Tornado's
-    batch of up to 128 (GALE_DEBUG_ACCEPT_BATCH=128);
+  - spread: the busiest of 2 workers' share (from the access log) of
+    (a) the requests of a wrk run, whose 32 connections open in a burst,
+    and (b) 20 keep-alive connections opened one at a time, 50 ms apart,
+    and held, as WebSockets are; with Gale's balanced accept and with
+    Tornado's own accept handler (GALE_DEBUG_WORKER_ACCEPT=tornado);
   - start to first 200: spawn, poll GET / every 2 ms; N runs per side,
     alternating, after a warm-up start; the median.
 
@@ -39,8 +40,8 @@ import harness  # noqa: E402 (loop_bench put it on the path)
 SIDES = ("1", "2", "auto")
 
 
-def serve(host, exe, side, workdir, batch=None) -> Server:
-    env = {"GALE_DEBUG_ACCEPT_BATCH": str(batch)} if batch else {}
+def serve(host, exe, side, workdir, accept=None) -> Server:
+    env = {"GALE_DEBUG_WORKER_ACCEPT": accept} if accept else {}
     return Server(host, exe, f"workers-{side}", workdir,
                   options=["--workers", side, "--max-connections", "100000"], env=env)
 
@@ -70,22 +71,45 @@ def bench_rps(host, exe, args, workdir) -> dict:
     return {side: {"median_rps": statistics.median(r), "runs": r} for side, r in rps.items()}
 
 
+def held_trickle(port, count=20, gap=0.05) -> None:
+    """Opens `count` keep-alive connections one at a time, each asking for
+    / once, and holds them all until the last has its answer."""
+    import http.client
+
+    conns = []
+    try:
+        for _ in range(count):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conns.append(conn)
+            time.sleep(gap)
+    finally:
+        for conn in conns:
+            conn.close()
+
+
 def bench_spread(host, exe, args, workdir) -> dict:
-    """The busiest worker's share of a wrk run's requests, per accept batch."""
+    """The busiest worker's share of each load's requests, per accept mode."""
     out = {}
-    for batch in (1, 128):
-        shares = []
-        for _ in range(args.wrk_rounds):
-            srv = serve(host, exe, "2", workdir, batch)
-            try:
-                before = access_lines(srv)
-                run_wrk(srv.port, args.wrk_seconds, args)
-            finally:
-                srv.stop()
-            after = access_lines(srv)
-            counts = [after.get(n, 0) - before.get(n, 0) for n in ("1", "2")]
-            shares.append(max(counts) / max(1, sum(counts)))
-        out[str(batch)] = {"median_busiest_share": statistics.median(shares), "runs": shares}
+    for accept in ("balanced", "tornado"):
+        for load in ("burst", "trickle"):
+            shares = []
+            for _ in range(args.wrk_rounds):
+                srv = serve(host, exe, "2", workdir, accept)
+                try:
+                    before = access_lines(srv)
+                    if load == "burst":
+                        run_wrk(srv.port, args.wrk_seconds, args)
+                    else:
+                        held_trickle(srv.port)
+                finally:
+                    srv.stop()
+                after = access_lines(srv)
+                counts = [after.get(n, 0) - before.get(n, 0) for n in ("1", "2")]
+                shares.append(max(counts) / max(1, sum(counts)))
+            out[f"{accept}-{load}"] = {"median_busiest_share": statistics.median(shares),
+                                       "runs": shares}
     return out
 
 
@@ -166,10 +190,12 @@ def print_table(res):
         base = rps["1"]
         print("ratio to workers = 1: " + ", ".join(f"{s}: {rps[s] / base:.2f}" for s in SIDES))
     if "spread" in res:
-        shares = {b: res["spread"][b]["median_busiest_share"] for b in ("1", "128")}
-        print("busiest of 2 workers' share of a wrk run (0.50 is even): "
-              f"accepting 1 per wake-up {shares['1']:.2f}, 128 per wake-up "
-              f"(Tornado's) {shares['128']:.2f}")
+        print("the busiest of 2 workers' share (0.50 is even):")
+        for load, what in (("burst", "a wrk run (32 connections at once)"),
+                           ("trickle", "20 held connections, one at a time")):
+            b, t = (res["spread"][f"{a}-{load}"]["median_busiest_share"]
+                    for a in ("balanced", "tornado"))
+            print(f"  {what}: Gale's balanced accept {b:.2f}, Tornado's accept {t:.2f}")
     if "start" in res:
         t = {side: res["start"][side]["median_s"] * 1000 for side in ("1", "2")}
         print(f"start to first 200 (median ms): 1 worker {t['1']:.0f}, 2 workers {t['2']:.0f}, "

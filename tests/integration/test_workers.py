@@ -232,3 +232,24 @@ def test_workers_settings_are_checked(apphost, target, tmp_path):
     out = apphost.run("check", "--config", str(conf))
     assert out.returncode == codes["CONFIG"], out.stderr
     assert "workers = 2 needs app =" in one_error_line(out.stderr)
+
+
+def test_a_stop_sent_to_every_process_counts_once(apphost, target):
+    """systemd stops a unit by sending SIGTERM to each of its processes: the
+    workers hear it from the signal and from their supervisor, and drain
+    once."""
+    if target != "linux-x86_64":
+        pytest.skip("systemd is Linux's")
+    proc = serve_workers(apphost, target)
+    pids = {a["pid"] for a in load(proc.url + "/", 40, 4)[0]}
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(got=get(proc.url + "/slow?seconds=2")))
+    thread.start()
+    proc.wait_stderr("svcapp: slow request started")
+    for pid in [proc.pid, *pids]:
+        os.kill(pid, signal.SIGTERM)
+    assert proc.wait(60) == 0, proc.stderr
+    thread.join(30)
+    assert result.get("got") == (200, b"slow done"), proc.stderr
+    assert "second stop request" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("gale: stopped") == 3, proc.stderr
