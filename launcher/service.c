@@ -31,7 +31,7 @@ int gale_service_name_ok(const char *name)
 /* The serve overrides an ImagePath may carry, besides --name. */
 static int takes_value(const char *opt)
 {
-    static const char *const with_value[] = {"--host", "--port", "--config"};
+    static const char *const with_value[] = {"--host", "--port", "--config", "--workers"};
     size_t i;
 
     for (i = 0; i < sizeof with_value / sizeof with_value[0]; i++)

@@ -19,8 +19,8 @@ struct gale_service_run {
 };
 
 /* Parses argv[first..argc): --name NAME (or --name=NAME), required, once;
- * the serve overrides --host, --port, --config (each with a value) and
- * --debug. 0, or -1 with a one-line reason in `err`. */
+ * the serve overrides --host, --port, --config and --workers (each with
+ * a value), and --debug. 0, or -1 with a one-line reason in `err`. */
 int gale_service_parse_run(int argc, char *const *argv, int first,
                            struct gale_service_run *out, char *err, size_t errlen);
 

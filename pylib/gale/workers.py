@@ -475,6 +475,10 @@ def worker_main(debug: bool) -> int:
 
     # The message channel is the stdout the supervisor gave; the app's
     # prints go to stderr with the log.
+    refused = GaleError("USAGE", "`gale worker` is started by a supervisor, for workers > 1; "
+                                 "use `gale serve --workers N`")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise refused
     _control = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     line = sys.stdin.readline()
@@ -483,8 +487,7 @@ def worker_main(debug: bool) -> int:
     except ValueError:
         handoff = None
     if not isinstance(handoff, dict):
-        raise GaleError("USAGE", "`gale worker` is started by a supervisor, for workers > 1; "
-                                 "use `gale serve --workers N`")
+        raise refused
     index = handoff["worker"]
     logs.start_worker_log(index)
     cfg = config.Config(handoff["name"], **handoff["config"])

@@ -345,12 +345,13 @@ def test_workers_serve_drain_and_share_one_log(bench, target, packed):
     x64_only(target)
     exe = bench.install_copy(packed, PLAIN)
     conf = bench.write_file("C:\\galesvc\\workers.toml",
-                            "workers = 2\n[log]\nmax_bytes = 65536\nbackups = 2\n")
+                            "[log]\nmax_bytes = 65536\nbackups = 2\n")
     name = "GaleSvcWorkers"
     port = free_port()
     out = bench.install(exe, name, "--display-name", "workers test", "--port", str(port),
-                        "--config", conf, "--start", "manual")
+                        "--config", conf, "--start", "manual", "--workers", "2")
     assert out.returncode == 0, out.stderr
+    assert f"service run --name {name} --port {port} --workers 2 --config" in out.stdout
     out = bench.service(exe, "start", "--name", name)
     assert out.returncode == 0, out.stdout + out.stderr + bench.log(name)
     supervisor = int(status(bench, exe, name)["state"].split("pid ")[1])
@@ -382,18 +383,24 @@ def test_workers_serve_drain_and_share_one_log(bench, target, packed):
     for path in (log_path, log_path + ".1"):
         assert os.path.getsize(path) <= 65536 + 200, path
 
-    # A stop while a request is in flight: it completes, then STOPPED with 0.
+    # A stop while a request is in flight: STOP_PENDING, its checkpoint
+    # rising, until the last worker has gone; the request completes.
     result = {}
 
     def slow():
-        result["got"] = get(url + "/slow?seconds=3")
+        result["got"] = get(url + "/slow?seconds=4")
 
     thread = threading.Thread(target=slow)
     thread.start()
     bench.wait_log(name, "svcapp: slow request started")
-    out = bench.service(exe, "stop", "--name", name)
-    assert out.returncode == 0, out.stdout + out.stderr + bench.log(name)
-    assert "stopped (exit code 0)" in out.stdout
+    out = bench.service(exe, "stop", "--name", name, "--no-wait")
+    assert out.returncode == 0, out.stdout + out.stderr
+    checkpoints = []
+    while (state := status(bench, exe, name)["state"]) != "STOPPED":
+        assert state.startswith("STOP_PENDING, pid "), state
+        checkpoints.append(int(state.split("checkpoint ")[1].split(",")[0]))
+    assert len(checkpoints) >= 2 and checkpoints == sorted(checkpoints), checkpoints
+    assert status(bench, exe, name)["last exit"] == "0"
     thread.join(60)
     assert result.get("got") == (200, b"slow done")
     log = bench.log(name)

@@ -227,6 +227,9 @@ def test_workers_settings_are_checked(apphost, target, tmp_path):
     out = apphost.run("check", "--workers", "many")
     assert out.returncode == codes["USAGE"], out.stderr
     assert "invalid workers value: 'many'" in one_error_line(out.stderr)
+    out = apphost.run("worker")  # by hand: no supervisor's handoff
+    assert out.returncode == codes["USAGE"], out.stderr
+    assert "is started by a supervisor" in one_error_line(out.stderr)
     conf = tmp_path / "main.toml"
     conf.write_text('main = "svcapp:make_app"\nworkers = 2\n')
     out = apphost.run("check", "--config", str(conf))

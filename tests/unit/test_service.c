@@ -19,7 +19,8 @@
 START_TEST(run_parses_name_and_overrides)
 {
     char *argv[] = {"gale", "service", "run", "--name", "Hello", "--host", "0.0.0.0",
-                    "--port=8080", "--config", "C:\\x y\\gale.toml", "--debug"};
+                    "--port=8080", "--config", "C:\\x y\\gale.toml", "--workers", "4",
+                    "--debug"};
     struct gale_service_run run;
     char err[200] = "";
 
