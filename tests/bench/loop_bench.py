@@ -104,7 +104,12 @@ class Server:
 
 
 def bench_wrk(host, exe, sides, args, workdir):
-    servers = {side: Server(host, exe, side, workdir) for side in sides}
+    return wrk_rounds({side: Server(host, exe, side, workdir) for side in sides}, sides, args)
+
+
+def wrk_rounds(servers, sides, args):
+    """wrk on each running server (Server, one per side), R rounds with the
+    sides alternating, after a warm-up each; stops the servers."""
     rps = {side: [] for side in sides}
     try:
         for side in sides:
@@ -233,6 +238,16 @@ def warn_strays(root, wait=90):
             f"end them (kill PID) before the next run")
 
 
+def end_host(host, args) -> None:
+    """Stops what the runs left: the host's processes, and Wine's."""
+    host.cleanup()
+    if args.target == "win-x64":
+        subprocess.run([harness.WineHost.WINESERVER, "-k"],
+                       env={**os.environ, **harness.wine_env(host.prefix)}, timeout=60)
+    elif args.target == "win-arm64":
+        warn_strays(args.arm64_root)
+
+
 def pack(target, workdir) -> str:
     packer = os.path.join(ROOT, "dist", "linux-x86_64", "gale")
     out = os.path.join(workdir, "hellobench")
@@ -321,12 +336,7 @@ def main():
     except (RuntimeError, subprocess.CalledProcessError) as e:
         sys.exit(f"bench: {e} (logs in {workdir})")
     finally:
-        host.cleanup()
-        if args.target == "win-x64":
-            subprocess.run([harness.WineHost.WINESERVER, "-k"],
-                           env={**os.environ, **harness.wine_env(host.prefix)}, timeout=60)
-        elif args.target == "win-arm64":
-            warn_strays(args.arm64_root)
+        end_host(host, args)
     print_table(res, sides, args)
     if args.json:
         with open(args.json, "w") as f:

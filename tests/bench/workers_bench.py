@@ -33,7 +33,7 @@ import tempfile
 import time
 
 from bench import http_status, log, order, print_rows, run_wrk
-from loop_bench import PLAIN, Server, make_host, pack
+from loop_bench import PLAIN, Server, end_host, make_host, pack, wrk_rounds
 
 import harness  # noqa: E402 (loop_bench put it on the path)
 
@@ -57,18 +57,7 @@ def access_lines(srv) -> dict:
 
 
 def bench_rps(host, exe, args, workdir) -> dict:
-    servers = {side: serve(host, exe, side, workdir) for side in SIDES}
-    rps = {side: [] for side in SIDES}
-    try:
-        for side in SIDES:
-            run_wrk(servers[side].port, 1, args)
-        for i in range(args.wrk_rounds):
-            for side in order(i, SIDES):
-                rps[side].append(run_wrk(servers[side].port, args.wrk_seconds, args))
-    finally:
-        for srv in servers.values():
-            srv.stop()
-    return {side: {"median_rps": statistics.median(r), "runs": r} for side, r in rps.items()}
+    return wrk_rounds({side: serve(host, exe, side, workdir) for side in SIDES}, SIDES, args)
 
 
 def held_trickle(port, count=20, gap=0.05) -> None:
@@ -173,10 +162,7 @@ def main():
     except (RuntimeError, subprocess.CalledProcessError) as e:
         sys.exit(f"bench: {e} (logs in {workdir})")
     finally:
-        host.cleanup()
-        if args.target == "win-x64":
-            subprocess.run([harness.WineHost.WINESERVER, "-k"],
-                           env={**os.environ, **harness.wine_env(host.prefix)}, timeout=60)
+        end_host(host, args)
     print_table(res)
     if args.json:
         with open(args.json, "w") as f:

@@ -175,6 +175,19 @@ def status(bench, exe, name) -> dict:
     return dict((line[:12].strip(), line[13:]) for line in out.stdout.splitlines())
 
 
+def stop_watching_checkpoints(bench, exe, name) -> None:
+    """`service stop --no-wait`, then STOP_PENDING with a rising checkpoint
+    until STOPPED."""
+    out = bench.service(exe, "stop", "--name", name, "--no-wait")
+    assert out.returncode == 0, out.stdout + out.stderr
+    checkpoints = []
+    while (state := status(bench, exe, name)["state"]) != "STOPPED":
+        assert state.startswith("STOP_PENDING, pid "), state
+        checkpoints.append(int(state.split("checkpoint ")[1].split(",")[0]))
+    assert len(checkpoints) >= 2 and checkpoints == sorted(checkpoints), checkpoints
+    assert checkpoints[-1] > checkpoints[0], checkpoints
+
+
 @pytest.mark.parametrize("win_path", [SPACES, PLAIN], ids=["spaces", "plain"])
 def test_install_start_serve_stop_uninstall(bench, target, packed, win_path):
     if target == "win-arm64" and win_path == PLAIN:
@@ -237,14 +250,7 @@ def test_install_start_serve_stop_uninstall(bench, target, packed, win_path):
         assert "stopped (exit code 0)" in out.stdout
     else:
         # STOP_PENDING while the request drains, its checkpoint rising.
-        out = bench.service(exe, "stop", "--name", name, "--no-wait")
-        assert out.returncode == 0, out.stdout + out.stderr
-        checkpoints = []
-        while (state := status(bench, exe, name)["state"]) != "STOPPED":
-            assert state.startswith("STOP_PENDING, pid "), state
-            checkpoints.append(int(state.split("checkpoint ")[1].split(",")[0]))
-        assert len(checkpoints) >= 2 and checkpoints == sorted(checkpoints), checkpoints
-        assert checkpoints[-1] > checkpoints[0], checkpoints
+        stop_watching_checkpoints(bench, exe, name)
     thread.join(60)
     assert result.get("got") == (200, b"slow done")
     assert status(bench, exe, name)["state"] == "STOPPED"
@@ -393,13 +399,7 @@ def test_workers_serve_drain_and_share_one_log(bench, target, packed):
     thread = threading.Thread(target=slow)
     thread.start()
     bench.wait_log(name, "svcapp: slow request started")
-    out = bench.service(exe, "stop", "--name", name, "--no-wait")
-    assert out.returncode == 0, out.stdout + out.stderr
-    checkpoints = []
-    while (state := status(bench, exe, name)["state"]) != "STOPPED":
-        assert state.startswith("STOP_PENDING, pid "), state
-        checkpoints.append(int(state.split("checkpoint ")[1].split(",")[0]))
-    assert len(checkpoints) >= 2 and checkpoints == sorted(checkpoints), checkpoints
+    stop_watching_checkpoints(bench, exe, name)
     assert status(bench, exe, name)["last exit"] == "0"
     thread.join(60)
     assert result.get("got") == (200, b"slow done")
