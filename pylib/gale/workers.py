@@ -291,19 +291,22 @@ class Supervisor:
 
     def _on_exit(self, slot: _Slot, code: int) -> None:
         pid = slot.proc.pid
-        slot.proc.stdin.close()
+        try:
+            slot.proc.stdin.close()
+        except OSError:
+            pass
         slot.proc = None
         self.board.set(slot.index - 1, Board.EMPTY)
         now = time.monotonic()
         if self.stopping:
             if code != 0:
-                log.warning("worker %d (pid %d) exited with code %s while stopping",
-                            slot.index, pid, code)
+                log.warning("worker %d (pid %d) exited with %s while stopping",
+                            slot.index, pid, _exit_text(code))
             return
         if not slot.ready:
             slot.start_failures += 1
-            message, _ = slot.error or (f"worker {slot.index} exited with code {code} "
-                                        "while starting", code)
+            message, _ = slot.error or (f"worker {slot.index} exited with "
+                                        f"{_exit_text(code)} while starting", code)
             if slot.start_failures >= START_TRIES:
                 log.error("worker %d failed to start %d times in a row; stopping",
                           slot.index, slot.start_failures)
@@ -311,14 +314,14 @@ class Supervisor:
                 self._stop_all(self.cfg.drain_timeout + KILL_MARGIN)
                 return
             delay = _backoff(slot.start_failures)
-            log.warning("worker %d (pid %d) failed to start (exit code %s): %s; "
-                        "trying again in %gs", slot.index, pid, code, message, delay)
+            log.warning("worker %d (pid %d) failed to start (%s): %s; "
+                        "trying again in %gs", slot.index, pid, _exit_text(code), message, delay)
         else:
             served = now - slot.started
             slot.quick_exits = 1 if served >= STABLE_S else slot.quick_exits + 1
             delay = _backoff(slot.quick_exits)
-            log.warning("worker %d (pid %d) exited with code %s after %.0fs; starting it "
-                        "again in %gs", slot.index, pid, code, served, delay)
+            log.warning("worker %d (pid %d) exited with %s after %.0fs; starting it "
+                        "again in %gs", slot.index, pid, _exit_text(code), served, delay)
         slot.restart_at = now + delay
 
     def _timeout(self) -> float:
@@ -376,6 +379,19 @@ class Supervisor:
             raise self.fatal
         log.info("stopped")
         return 0
+
+
+def _exit_text(code: int) -> str:
+    """A worker's exit status in words: "code 4", "signal SIGKILL" (POSIX),
+    "code 0xC0000005" (a Windows exception)."""
+    if code < 0:
+        import signal
+
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code:#010X}".replace("0X", "0x") if code > 0xFFFF else f"code {code}"
 
 
 def _backoff(count: int) -> float:
