@@ -227,6 +227,13 @@ def test_workers_settings_are_checked(apphost, target, tmp_path):
     out = apphost.run("check", "--workers", "many")
     assert out.returncode == codes["USAGE"], out.stderr
     assert "invalid workers value: 'many'" in one_error_line(out.stderr)
+    with socket.socket() as taken:  # the supervisor binds: a port error is its own
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        out = apphost.run("serve", "--workers", "2", "--port", str(taken.getsockname()[1]))
+    assert out.returncode == codes["ADDRESS"], out.stderr
+    assert "address already in use" in one_error_line(out.stderr)
+    assert "[worker" not in out.stderr
     out = apphost.run("worker")  # by hand: no supervisor's handoff
     assert out.returncode == codes["USAGE"], out.stderr
     assert "is started by a supervisor" in one_error_line(out.stderr)
