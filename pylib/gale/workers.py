@@ -448,11 +448,18 @@ def _listen(stdin) -> None:
 
 
 def _sockets(handoff: dict) -> list:
+    """The supervisor's listening sockets, made again in this process, and
+    non-blocking: a worker woken for a connection that another took must
+    find the queue empty, not wait in accept()."""
     import socket
 
     if WINDOWS:
-        return [socket.fromshare(base64.b64decode(s)) for s in handoff["sockets"]]
-    return [socket.socket(fileno=fd) for fd in handoff["sockets"]]
+        sockets = [socket.fromshare(base64.b64decode(s)) for s in handoff["sockets"]]
+    else:
+        sockets = [socket.socket(fileno=fd) for fd in handoff["sockets"]]
+    for sock in sockets:
+        sock.setblocking(False)
+    return sockets
 
 
 class Worker:
