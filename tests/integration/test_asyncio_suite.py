@@ -67,6 +67,18 @@ RACY = {
                   "(passed in 1 of 4 runs here, 2026-12-02)"},
 }
 
+# Tests that pass, but have failed now and then on a target for a reason of
+# the platform's: a failure there is printed and tolerated. Everywhere else
+# they must pass.
+SOMETIMES_FAIL = {
+    "win-arm64": {f"{SUITE}.SockTests.test_cancel_sock_accept":
+                  "a connect to the port of a listener just closed, whose cancelled "
+                  "AcceptEx (the Proactor's sock_accept, the same calls as asyncio's "
+                  "ProactorEventLoop) was still in flight, was accepted once under "
+                  "arm64 Wine 10 through qemu (a cold CI run, 2026-12-06; it passed in "
+                  "every other run)"},
+}
+
 
 def test_cpython_asyncio_suite_on_gale_loop(host, build_python, tmp_path):
     if not host.windows:
@@ -84,7 +96,11 @@ def test_cpython_asyncio_suite_on_gale_loop(host, build_python, tmp_path):
               + (f" (may pass here: {racy[name]})" if name in racy else ""))
     print(f"ran {result['ran']}, skipped {result['skipped']}, failed {len(result['failed'])}")
     assert result["ran"] >= 200, result
-    unexpected = {t: result["details"][t] for t in result["failed"] if t not in expected}
+    tolerated = SOMETIMES_FAIL.get(host.target, {})
+    for name in sorted(set(result["failed"]) & set(tolerated)):
+        print(f"failed, tolerated here: {name}: {tolerated[name]}")
+    unexpected = {t: result["details"][t] for t in result["failed"]
+                  if t not in expected and t not in tolerated}
     assert not unexpected, unexpected
     must_fail = sorted(set(expected) - set(racy))
     assert sorted(set(result["failed"]) - set(racy)) == must_fail, "listed failures that now pass"
