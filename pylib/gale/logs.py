@@ -84,11 +84,8 @@ class ServiceLog:
         with self.lock:
             if self.size and self.size + len(data) > self.max_bytes:
                 self._rotate()
-            view = memoryview(data)
-            while view:
-                n = os.write(self.fd, view)
-                view = view[n:]
-                self.size += n
+            _write_all(self.fd, data)
+            self.size += len(data)
 
     def _rotate(self) -> None:
         # Windows cannot rename a file that is open without FILE_SHARE_DELETE,
@@ -110,6 +107,12 @@ class ServiceLog:
         self._open()
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 class _FdWriter:
     """A worker's file descriptor 2 (a pipe to the supervisor), as _LineStream's sink."""
 
@@ -117,9 +120,7 @@ class _FdWriter:
         self.fd = fd
 
     def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
+        _write_all(self.fd, data)
 
 
 class _LineStream(io.TextIOBase):

@@ -79,7 +79,7 @@ class Board:
     EMPTY = 0xFFFFFFFF
 
     def __init__(self, mem, count: int, name):
-        self.mem, self.count, self.name = mem, count, name
+        self.mem, self.name = mem, name
         self._format = f"={count}I"
 
     @classmethod
