@@ -288,6 +288,8 @@ int gale_interp_run(struct gale_ctx *ctx)
     }
     clear_wide_list(&warnoptions);
     rc = Py_RunMain();
+    if (rc == 1 && gale_module_payload_damaged())
+        rc = GALE_EXIT_PAYLOAD; /* python's code met a damaged payload */
     gale_platform_console_finish(info.console, rc);
     return rc;
 

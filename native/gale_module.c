@@ -29,6 +29,23 @@
 #include <stdlib.h>
 
 static struct gale_module_info module_info;
+/* Set by payload_damaged(): `gale python`'s code met a damaged payload. */
+static int payload_damaged_seen;
+
+int gale_module_payload_damaged(void)
+{
+    return payload_damaged_seen;
+}
+
+/* payload_damaged(): the exception python reports for `gale python` was
+ * a damaged payload (gale/pythonmode.py); the launcher then exits with
+ * PAYLOAD instead of python's 1. */
+static PyObject *payload_damaged(PyObject *module, PyObject *unused)
+{
+    (void)module, (void)unused;
+    payload_damaged_seen = 1;
+    Py_RETURN_NONE;
+}
 
 void gale_module_configure(const struct gale_module_info *info)
 {
@@ -179,6 +196,8 @@ static PyMethodDef gale_module_methods[] = {
     {"service_sid", service_sid, METH_O, "service_sid(name) -> the service's SID (S-1-5-80-...)"},
     {"service_folder_sddl", service_folder_sddl, METH_O,
      "service_folder_sddl(sid) -> the SDDL of the service's ProgramData folders"},
+    {"payload_damaged", payload_damaged, METH_NOARGS,
+     "payload_damaged(): `gale python` ends with the PAYLOAD exit code, not 1"},
     GALE_WORKERS_METHODS
 #ifdef _WIN32
     {"program_data", program_data, METH_NOARGS,

@@ -23,6 +23,10 @@ struct gale_module_info {
 /* Copies nothing: the strings must outlive the interpreter. */
 void gale_module_configure(const struct gale_module_info *info);
 
+/* Whether `gale python`'s code reported a damaged payload (its exit code
+ * is then PAYLOAD, not 1). */
+int gale_module_payload_damaged(void);
+
 /* PyInit function for the built-in module "_gale" (returns PyObject *). */
 struct _object *gale_module_init(void);
 

@@ -33,7 +33,9 @@ def _cli_values(args) -> dict:
     for key, attr in (("app", "app"), ("host", "host"), ("port", "port"),
                       ("tls.cert", "cert"), ("tls.key", "key"), ("data_dir", "data_dir"),
                       ("drain_timeout", "drain_timeout"), ("max_connections", "max_connections"),
-                      ("workers", "workers"),
+                      ("workers", "workers"), ("header_timeout", "header_timeout"),
+                      ("idle_timeout", "idle_timeout"), ("body_timeout", "body_timeout"),
+                      ("max_body_size", "max_body_size"),
                       ("log.level", "log_level"),
                       ("open_browser", "open_browser")):
         value = getattr(args, attr, None)
@@ -322,20 +324,20 @@ def _main(argv=None) -> int:
     debug = "--debug" in argv or os.environ.get("GALE_DEBUG", "") not in ("", "0")
     try:
         return _dispatch(argv, debug)
-    except GaleError as exc:
-        _report(exc.message, exc, debug, exc.exit_code)
-        return exc.exit_code
-    except libimport.PayloadDamaged as exc:
-        from gale import _native
-
-        _report(str(exc), exc, debug, _native.exit_code("PAYLOAD"))
-        return _native.exit_code("PAYLOAD")
     except KeyboardInterrupt:
         return 0  # interrupted while starting: nothing to drain
     except Exception as exc:
-        hint = "" if debug else " (run with --debug for the traceback)"
         from gale import _native
 
-        _report(f"unexpected {type(exc).__name__}: {exc}{hint}", exc, debug,
-                _native.exit_code("ERROR"))
-        return _native.exit_code("ERROR")
+        damaged = libimport.damage_in(exc)
+        if damaged is not None:  # met anywhere, an app's import included
+            code = _native.exit_code("PAYLOAD")
+            _report(str(damaged), exc, debug, code)
+        elif isinstance(exc, GaleError):
+            code = exc.exit_code
+            _report(exc.message, exc, debug, code)
+        else:
+            code = _native.exit_code("ERROR")
+            hint = "" if debug else " (run with --debug for the traceback)"
+            _report(f"unexpected {type(exc).__name__}: {exc}{hint}", exc, debug, code)
+        return code

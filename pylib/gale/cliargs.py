@@ -39,6 +39,18 @@ def _add_app_options(p) -> None:
     p.add_argument("--workers", type=config.workers_option, metavar="N",
                    help='processes that serve the app, a number or "auto" (one per '
                         'logical CPU); default 1 (app = only)')
+    limits = p.add_argument_group("what a client may take and send (app = only)")
+    limits.add_argument("--header-timeout", type=float, metavar="SECONDS",
+                        help="a request's headers must arrive within this, from its first "
+                             "byte (default 30)")
+    limits.add_argument("--idle-timeout", type=float, metavar="SECONDS",
+                        help="close a keep-alive connection idle this long (default 75)")
+    limits.add_argument("--body-timeout", type=float, metavar="SECONDS",
+                        help="close a connection whose request body stalls this long "
+                             "between reads (default 60)")
+    limits.add_argument("--max-body-size", type=int, metavar="BYTES",
+                        help="refuse larger request bodies with 413 (default 10485760, "
+                             "10 MiB)")
     p.add_argument("--log-level", choices=config.LOG_LEVELS, help="what to log (default info)")
     p.add_argument("--open-browser", action="store_true", default=None,
                    help="open the app's URL in a browser once serving (default: only "
@@ -183,6 +195,8 @@ _SERVE = {
     "--data-dir": ("data_dir", str), "--drain-timeout": ("drain_timeout", float),
     "--max-connections": ("max_connections", int), "--log-level": ("log_level", config.LOG_LEVELS),
     "--workers": ("workers", config.workers_option),
+    "--header-timeout": ("header_timeout", float), "--idle-timeout": ("idle_timeout", float),
+    "--body-timeout": ("body_timeout", float), "--max-body-size": ("max_body_size", int),
     "--open-browser": ("open_browser", "flag"), "--no-open-browser": ("open_browser", "no-flag"),
     "--debug": ("debug", "flag"),
 }

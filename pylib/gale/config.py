@@ -55,6 +55,10 @@ KEYS = {
     "drain_timeout": (int, float),
     "max_connections": int,
     "workers": (int, str),
+    "header_timeout": (int, float),
+    "idle_timeout": (int, float),
+    "body_timeout": (int, float),
+    "max_body_size": int,
     "data_dir": str,
     "log.level": str,
     "log.file": str,
@@ -90,7 +94,18 @@ DEFAULTS = {
     "log.backups": 5,
     "open_browser": "auto",
     "workers": 1,
+    # What a client may take and send (limits.py); nginx's and uvicorn's
+    # defaults are of the same order.
+    "header_timeout": 30.0,
+    "idle_timeout": 75.0,
+    "body_timeout": 60.0,
+    "max_body_size": 10 * 1024 * 1024,
 }
+# The keys that bound a client, each in seconds (more than 0) but the size.
+TIMEOUT_KEYS = ("header_timeout", "idle_timeout", "body_timeout")
+# The longest timeout (a day): past it, asyncio's timers lose their meaning
+# long before a client does.
+MAX_TIMEOUT = 86400.0
 # The most workers one executable starts.
 MAX_WORKERS = 256
 # The smallest log.max_bytes: below it a log would rotate every few lines.
@@ -118,6 +133,8 @@ _CONFIG_FIELDS = {
     "drain_timeout": DEFAULTS["drain_timeout"],
     "max_connections": None,  # None: sized from the platform (eventloop.py)
     "workers": DEFAULTS["workers"],  # a number; "auto" is resolved by resolve()
+    "header_timeout": DEFAULTS["header_timeout"], "idle_timeout": DEFAULTS["idle_timeout"],
+    "body_timeout": DEFAULTS["body_timeout"], "max_body_size": DEFAULTS["max_body_size"],
     "data_dir": "",
     "log_level": DEFAULTS["log.level"], "log_file": None,
     "log_max_bytes": DEFAULTS["log.max_bytes"], "log_backups": DEFAULTS["log.backups"],
@@ -181,6 +198,7 @@ class Config:
             rows.append(("tls.key", self.tls_key))
         if kind == "app":
             rows += [("max_connections", self.connection_cap), ("workers", self.workers)]
+            rows += [(key, getattr(self, key)) for key in TIMEOUT_KEYS + ("max_body_size",)]
         rows += [("drain_timeout", self.drain_timeout), ("data_dir", self.data_dir),
                  ("log.level", self.log_level)]
         if self.log_file:
@@ -248,6 +266,11 @@ def _check_value(key: str, value, label: str):
         raise GaleError("CONFIG", f"{label}: max_connections must be 1 or more")
     if key == "workers":
         workers_count(value, label)
+    if key in TIMEOUT_KEYS and not (0 < value <= MAX_TIMEOUT):
+        raise GaleError("CONFIG", f"{label}: {key} must be more than 0 and at most "
+                                  f"{MAX_TIMEOUT:g} seconds, not {value!r}")
+    if key == "max_body_size" and value < 0:
+        raise GaleError("CONFIG", f"{label}: max_body_size must be 0 or more bytes")
     if key == "drain_timeout" and not value >= 0:
         raise GaleError("CONFIG", f"{label}: drain_timeout must be 0 or more seconds")
     if key == "log.level" and value.lower() not in LOG_LEVELS:
@@ -482,6 +505,10 @@ def resolve(layers: list, default_name: str) -> Config:
         drain_timeout=float(merged["drain_timeout"]),
         max_connections=merged.get("max_connections"),
         workers=workers,
+        header_timeout=float(merged["header_timeout"]),
+        idle_timeout=float(merged["idle_timeout"]),
+        body_timeout=float(merged["body_timeout"]),
+        max_body_size=merged["max_body_size"],
         data_dir=os.path.abspath(data_dir),
         log_level=merged["log.level"],
         log_file=log_file,

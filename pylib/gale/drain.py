@@ -26,10 +26,13 @@ weak set if it is a WebSocketHandler.
 
 import asyncio
 import logging
+import sys
 import weakref
 
 from tornado import httputil
 from tornado.httpserver import HTTPServer
+
+from gale import limits
 
 log = logging.getLogger("gale")
 CLOSE_TIMEOUT = 5.0  # seconds to close what is left after the drain
@@ -59,15 +62,22 @@ class InflightTracker:
 
 
 class _Flight:
-    """One request's life; begin() and end() count once each."""
+    """One request's life; begin() and end() count once each. It also
+    carries what the request's body may be (limits.py)."""
 
-    __slots__ = ("_tracker", "_state", "delegate", "on_detach")
+    __slots__ = ("_tracker", "_state", "delegate", "on_detach", "guard", "max_body",
+                 "received", "refused", "responded")
 
-    def __init__(self, tracker: InflightTracker, on_detach=None):
+    def __init__(self, tracker: InflightTracker, on_detach=None, guard=None, max_body=None):
         self._tracker = tracker
         self._state = 0  # 0 waiting for headers, 1 in flight, 2 over
         self.delegate = None  # the app's delegate, once Tornado has made it
         self.on_detach = on_detach
+        self.guard = guard  # the connection's limits.Guard, or None
+        self.max_body = max_body  # bytes, or None: Tornado's own limit applies
+        self.received = 0  # body bytes so far
+        self.refused = False  # answered 413
+        self.responded = False  # the app has written its response's headers
 
     def begin(self) -> None:
         if self._state == 0:
@@ -92,8 +102,15 @@ class _TrackedConnection:
         return getattr(self._conn, name)
 
     def write_headers(self, start_line, headers, chunk=None):
+        self._flight.responded = True
         self._last_write = self._conn.write_headers(start_line, headers, chunk)
         return self._last_write
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        if self._flight.max_body is None:
+            self._conn.set_max_body_size(max_body_size)
+        else:  # Gale enforces it (limits.py)
+            self._flight.max_body = max_body_size
 
     def write(self, chunk):
         self._last_write = self._conn.write(chunk)
@@ -115,26 +132,79 @@ class _TrackedConnection:
         try:
             return self._conn.detach()
         finally:
+            if self._flight.guard is not None:
+                self._flight.guard.release()
             self._flight.end()
             if self._flight.on_detach is not None:
                 self._flight.on_detach(self._flight.delegate)
 
 
 class _TrackedDelegate(httputil.HTTPMessageDelegate):
-    """Forwards to the app's delegate; notes when the request starts."""
+    """Forwards to the app's delegate; notes when the request starts, and
+    applies the body limit (limits.py)."""
 
-    def __init__(self, inner: httputil.HTTPMessageDelegate, flight: _Flight):
+    def __init__(self, inner: httputil.HTTPMessageDelegate, flight: _Flight, conn):
         self._inner = inner
         self._flight = flight
+        self._conn = conn  # Tornado's HTTP1Connection
+        self._start_line = None
 
     def headers_received(self, start_line, headers):
-        self._flight.begin()
-        return self._inner.headers_received(start_line, headers)
+        self._start_line = start_line
+        flight = self._flight
+        flight.begin()
+        if flight.guard is not None:
+            flight.guard.headers_done(limits.has_body(headers))
+        result = self._inner.headers_received(start_line, headers)
+        if flight.max_body is None:
+            return result
+        declared = limits.declared_length(headers)
+        if declared is None or declared <= flight.max_body and result is None:
+            return result
+        if result is None:
+            self._refuse_declared(declared)
+            return None
+        return self._after_prepare(result, declared)
+
+    async def _after_prepare(self, result, declared: int) -> None:
+        await result  # a streaming handler's prepare(), which may change the limit
+        self._refuse_declared(declared)
+
+    def _refuse_declared(self, declared: int) -> None:
+        flight = self._flight
+        if declared <= flight.max_body or flight.responded or self._conn.stream is None:
+            return
+        flight.refused = True
+        stream = self._conn.detach()
+        if flight.guard is not None:
+            flight.guard.release()
+        flight.end()
+        self._inner.on_connection_close()
+        limits.log_refusal(self._start_line, stream, f"a {declared}-byte body", flight.max_body)
+        limits.refuse_detached(stream)
 
     def data_received(self, chunk):
+        flight = self._flight
+        if flight.max_body is not None:
+            if flight.refused:
+                return None
+            flight.received += len(chunk)
+            if flight.received > flight.max_body:
+                flight.refused = True
+                limits.log_refusal(self._start_line, self._conn.stream, "a chunked body",
+                                   flight.max_body)
+                limits.refuse_in_flight(self._conn.stream, flight.responded)
+                return None
         return self._inner.data_received(chunk)
 
     def finish(self) -> None:
+        flight = self._flight
+        if flight.guard is not None:
+            flight.guard.body_done()
+        if flight.refused:
+            flight.end()
+            limits.close_after_write(self._conn.stream)
+            return
         self._inner.finish()
 
     def on_connection_close(self) -> None:
@@ -193,12 +263,18 @@ def _accept_some(loop, sock, callback, worker):
 class DrainingHTTPServer(HTTPServer):
     """An HTTPServer that knows its requests in flight and can drain them."""
 
-    def initialize(self, *args, limit=None, worker=None, **kwargs) -> None:
+    def initialize(self, *args, limit=None, worker=None, limits=None, **kwargs) -> None:
         super().initialize(*args, **kwargs)
         self.tracker = InflightTracker()
         self.websockets = weakref.WeakSet()
         self.limit = limit  # a connlimit.ConnectionLimit, or None
         self.worker = worker  # a workers.Worker, or None
+        self.limits = limits  # a limits.Limits, or None for Tornado's timeouts and limit
+        if limits is not None:
+            # Gale's clocks and body limit replace Tornado's (limits.py).
+            self.conn_params.header_timeout = None
+            self.conn_params.body_timeout = None
+            self.conn_params.max_body_size = sys.maxsize
 
     def add_sockets(self, sockets) -> None:
         """Tornado's add_sockets, except in a worker. Workers (workers.py)
@@ -224,13 +300,19 @@ class DrainingHTTPServer(HTTPServer):
 
     def handle_stream(self, stream, address) -> None:
         if self.limit is None or self.limit.admit(stream):
+            if self.limits is not None:
+                stream.gale_guard = limits.Guard(stream, self.limits, asyncio.get_running_loop())
             super().handle_stream(stream, address)
 
     def start_request(self, server_conn, request_conn):
-        flight = _Flight(self.tracker, self._detached)
+        guard = getattr(server_conn.stream, "gale_guard", None)
+        if guard is not None:
+            guard.request_expected()
+        flight = _Flight(self.tracker, self._detached, guard,
+                         self.limits.max_body_size if self.limits is not None else None)
         delegate = super().start_request(server_conn, _TrackedConnection(request_conn, flight))
         flight.delegate = delegate
-        return _TrackedDelegate(delegate, flight)
+        return _TrackedDelegate(delegate, flight, request_conn)
 
     def _detached(self, delegate) -> None:
         from tornado.websocket import WebSocketHandler

@@ -41,8 +41,29 @@ _LOCAL_HEADER = 30  # a zip local file header without its name and extra field
 _FIRST_READ = 1 << 16
 
 
-class PayloadDamaged(ImportError):
-    """The payload fails its check (cli.py turns it into the PAYLOAD exit code)."""
+class PayloadDamaged(Exception):
+    """The payload fails its check (cli.py turns it into the PAYLOAD exit code).
+
+    Not an ImportError, on purpose: code that falls back when an optional
+    module is missing (``except ImportError``) must not take a damaged
+    executable for one without the module and go on."""
+
+    def __init__(self, message: str, name: str | None = None):
+        super().__init__(message)
+        self.name = name  # the module whose code is damaged, if one
+
+
+def damage_in(exc: BaseException | None) -> PayloadDamaged | None:
+    """The PayloadDamaged that `exc` is, or was raised from or while
+    handling (an app's import that failed because the payload is
+    damaged), or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, PayloadDamaged):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _u32(data, at: int) -> int:

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 
+from gale import libimport
 from gale.errors import GaleError
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -49,6 +50,38 @@ class _Formatter(logging.Formatter):
         if getattr(record, _RELAYED, False):
             return record.msg
         return super().format(record)
+
+
+class _PayloadDamage(logging.Filter):
+    """A record of an exception that a damaged payload caused (a request
+    whose handler imports a module from a damaged code chunk: Tornado
+    answers 500 and logs the traceback) becomes one PAYLOAD line, once per
+    process and damage; later ones are dropped. The decision is kept on the
+    record, so that every handler makes the same one."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = set()
+
+    def filter(self, record) -> bool:
+        keep = getattr(record, "gale_payload_keep", None)
+        if keep is None:
+            keep = True
+            exc = record.exc_info[1] if isinstance(record.exc_info, tuple) else None
+            damaged = libimport.damage_in(exc)
+            if damaged is not None:
+                keep = str(damaged) not in self.seen
+                self.seen.add(str(damaged))
+                record.msg = "PAYLOAD: %s: what needs that code fails until the executable " \
+                             "is replaced"
+                record.args = (str(damaged),)
+                record.exc_info = record.exc_text = None
+                record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.gale_payload_keep = keep
+        return keep
+
+
+_payload_filter = _PayloadDamage()
 
 
 def _timestamp() -> str:
@@ -257,5 +290,6 @@ def setup(level: str = "info", file: str | None = None, worker: int | None = Non
         _handlers.append(to_file)
     for handler in _handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(_payload_filter)
         root.addHandler(handler)
     root.setLevel(level.upper())

@@ -183,25 +183,86 @@ def tls_context(cert: str | None, key: str | None):
     return ctx
 
 
-def _hostport(host: str, port: int) -> str:
+def hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def bind(host: str, port: int) -> list:
-    """Listening sockets for host:port; ADDRESS error with the cause if not possible."""
-    from tornado.netutil import bind_sockets
+# Tornado's backlog for bind_sockets, which Gale's bind replaces.
+BACKLOG = 128
 
+
+def bind(host: str, port: int) -> list:
+    """Listening sockets for host:port, one per address it resolves to (IPv6
+    ones IPv6-only, and all on one port when `port` is 0), as Tornado's
+    bind_sockets makes them, except that on Windows each is bound with
+    SO_EXCLUSIVEADDRUSE: no other program can bind the same port, with
+    SO_REUSEADDR or otherwise, and take its connections (Tornado sets no
+    option there). ADDRESS error with the cause if not possible."""
     try:
-        return bind_sockets(port, host)
+        found = socket.getaddrinfo(host or None, port,
+                                   socket.AF_UNSPEC if socket.has_ipv6 else socket.AF_INET,
+                                   socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise GaleError("ADDRESS", f"cannot listen on {_hostport(host, port)}: "
+        raise GaleError("ADDRESS", f"cannot listen on {hostport(host, port)}: "
                                    f"unknown host ({exc.strerror})") from None
+    sockets, bound_port = [], None
+    try:
+        for family, kind, proto, _name, address in sorted(set(found), key=lambda a: a[0]):
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError as exc:
+                if exc.errno == errno.EAFNOSUPPORT:
+                    continue
+                raise
+            sockets.append(sock)
+            if os.name == "nt":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+            else:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if address[1] == 0 and bound_port is not None:
+                address = (address[0], bound_port) + tuple(address[2:])
+            sock.setblocking(False)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRNOTAVAIL and host == "localhost" \
+                        and address[0] == "::1":  # IPv6 half there (containers)
+                    sockets.pop().close()
+                    continue
+                raise
+            bound_port = sock.getsockname()[1]
+            sock.listen(BACKLOG)
+            log.debug("listening on %s: %s", hostport(*sock.getsockname()[:2]),
+                      socket_options(sock))
     except OSError as exc:
-        reason = {errno.EADDRINUSE: "address already in use",
-                  errno.EACCES: "permission denied",
-                  errno.EADDRNOTAVAIL: "no such address on this machine"}.get(exc.errno)
-        raise GaleError("ADDRESS", f"cannot listen on {_hostport(host, port)}: "
+        for sock in sockets:
+            sock.close()
+        code = getattr(exc, "winerror", None) or exc.errno
+        reason = {errno.EADDRINUSE: "address already in use", WSAEADDRINUSE: "address "
+                  "already in use", errno.EACCES: "permission denied", WSAEACCES: "permission "
+                  "denied", errno.EADDRNOTAVAIL: "no such address on this machine",
+                  WSAEADDRNOTAVAIL: "no such address on this machine"}.get(code)
+        raise GaleError("ADDRESS", f"cannot listen on {hostport(host, port)}: "
                                    f"{reason or exc.strerror or exc}") from None
+    if not sockets:
+        raise GaleError("ADDRESS", f"cannot listen on {hostport(host, port)}: "
+                                   "no address of a kind this machine supports")
+    return sockets
+
+
+# Winsock's codes for bind's failures (OSError.winerror on Windows).
+WSAEACCES, WSAEADDRINUSE, WSAEADDRNOTAVAIL = 10013, 10048, 10049
+
+
+def socket_options(sock) -> str:
+    """What a listening socket's address options say, read back from it
+    (logged at debug level, for the tests and for anyone who wonders)."""
+    if os.name == "nt":
+        value = sock.getsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE)
+        return f"SO_EXCLUSIVEADDRUSE = {value}"
+    return f"SO_REUSEADDR = {sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)}"
 
 
 def url_for(host: str, port: int, tls: bool) -> str:
@@ -285,10 +346,12 @@ async def _serve_application(cfg, obj, target: str, sockets=None, worker=None) -
             from gale import eventloop
             from gale.connlimit import ConnectionLimit
             from gale.drain import DrainingHTTPServer
+            from gale.limits import Limits
 
             limit = ConnectionLimit(cfg.connection_cap,
                                     on_change=worker.publish if worker else None)
-            server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit, worker=worker)
+            server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit, worker=worker,
+                                        limits=Limits(cfg))
         except BaseException:
             for sock in sockets:
                 sock.close()

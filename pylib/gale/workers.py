@@ -459,6 +459,8 @@ def _sockets(handoff: dict) -> list:
         sockets = [socket.socket(fileno=fd) for fd in handoff["sockets"]]
     for sock in sockets:
         sock.setblocking(False)
+        log.debug("serving on the shared socket %s: %s",
+                  server.hostport(*sock.getsockname()[:2]), server.socket_options(sock))
     return sockets
 
 

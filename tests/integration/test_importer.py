@@ -8,12 +8,14 @@ payload is refused, and a start imports nothing it does not need.
 
 import json
 import os
+import random
 import shutil
 import struct
+import urllib.error
 
 import pytest
 
-from harness import Host, exit_codes, one_error_line
+from harness import Host, exit_codes, free_port, get, one_error_line
 from test_runtime import pack, write_app
 
 TRAILER = struct.Struct("<8sQQ32s")  # magic, offset, size, SHA-256 (payload.py)
@@ -160,7 +162,7 @@ def test_app_modules_behave_as_on_disk(host, tmp_path):
 
 def code_archive(data: bytes):
     """(where the code archive's header starts, its size, where the chunks
-    start) in executable bytes `data`."""
+    start, where they end) in executable bytes `data`."""
     marker = data.rfind(b"GALEPAY1")
     _, offset, _, _ = TRAILER.unpack(data[marker:marker + TRAILER.size])
     assert data[offset:offset + 4] == b"PK\x03\x04"
@@ -169,14 +171,14 @@ def code_archive(data: bytes):
     start = offset + 30 + name_len + extra_len
     assert data[start:start + 8] == b"GALECOD1"
     size = struct.unpack("<I", data[start + 8:start + 12])[0]
-    return start + 16, size, start + 16 + size
+    stored = struct.unpack("<I", data[offset + 18:offset + 22])[0]
+    return start + 16, size, start + 16 + size, start + stored
 
 
 def damaged_copy(host, tmp_path, where) -> str:
     with open(host.exe, "rb") as f:
         data = bytearray(f.read())
-    header, size, chunks = code_archive(bytes(data))
-    at = where(header, size, chunks)
+    at = where(*code_archive(bytes(data)))
     data[at] ^= 0x20
     out = host.exe_path(tmp_path / "damaged")
     with open(out, "wb") as f:
@@ -189,8 +191,8 @@ def damaged_copy(host, tmp_path, where) -> str:
 def test_damaged_payload_is_refused(host, tmp_path, part):
     # One flipped bit in a stored module (the first chunk's bytes) or in the
     # archive's index; the cache is empty, so the executable's bytes are read.
-    where = {"module": lambda header, size, chunks: chunks + 1000,
-             "index": lambda header, size, chunks: header + size // 2}[part]
+    where = {"module": lambda header, size, chunks, end: chunks + 1000,
+             "index": lambda header, size, chunks, end: header + size // 2}[part]
     exe = damaged_copy(host, tmp_path, where)
     payload_code = exit_codes(host)["PAYLOAD"]
     for args in (["--version"], ["python", "-c", "pass"]):
@@ -201,6 +203,70 @@ def test_damaged_payload_is_refused(host, tmp_path, part):
         out = host.run(*args, exe=exe)
         assert out.returncode == payload_code, (args, out.stderr)
         assert "damaged" in one_error_line(out.stderr), out.stderr
+
+
+def test_damage_met_later_is_payload_everywhere(make_host, svcapp_exe, tmp_path, target):
+    """The last code chunk (what a start does not need) damaged, met by an
+    import in `gale python`, in `check` and in a request in `serve`: exit
+    PAYLOAD with one line, never a traceback; in `serve`, 500 and one log
+    line however often it is met. The cache is empty, so the executable's
+    bytes are read."""
+    if target == "win-arm64":
+        pytest.skip("the same Python code as win-x64's; Wine 10 under qemu is slow")
+    home = tmp_path / "home"
+    home.mkdir()
+    host = make_host(svcapp_exe, str(home))
+    exe = damaged_copy(host, tmp_path, lambda header, size, chunks, end: end - 1)
+    payload_code = exit_codes(host)["PAYLOAD"]
+    fallback = "try:\n import xml.dom.minidom\nexcept ImportError:\n print('fell back')"
+    for args in (["python", "-c", "import xml.dom.minidom"], ["python", "-c", fallback],
+                 ["check"]):
+        out = host.run(*args, exe=exe)
+        assert out.returncode == payload_code, (args, out.stdout, out.stderr)
+        assert "code chunk 1" in one_error_line(out.stderr), out.stderr
+        assert "fell back" not in out.stdout
+    port = free_port()
+    proc = host.spawn("serve", "--port", str(port), exe=exe)
+    proc.follow_stderr()
+    proc.wait_http(f"http://127.0.0.1:{port}/")
+    for _ in range(3):
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            get(f"http://127.0.0.1:{port}/import?module=xml.dom.minidom")
+        assert failed.value.code == 500
+    assert get(f"http://127.0.0.1:{port}/")[0] == 200
+    assert proc.stop() == 0
+    assert proc.stderr.count("PAYLOAD: ") == 1, proc.stderr
+    assert "code chunk 1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_random_damage_is_payload_or_harmless(host, tmp_path, target):
+    """1-8 random bytes of the payload changed, 24 times, each with an empty
+    cache: a run that imports across the library exits 0 (the bytes were
+    never needed) or PAYLOAD with one line; never a traceback or a crash."""
+    if target != "linux-x86_64":
+        pytest.skip("the checks are the same on every target; one is enough for chance")
+    with open(host.exe, "rb") as f:
+        intact = f.read()
+    marker = intact.rfind(b"GALEPAY1")
+    _, start, _, _ = TRAILER.unpack(intact[marker:marker + TRAILER.size])
+    rng = random.Random(26)
+    payload_code = exit_codes(host)["PAYLOAD"]
+    codes = []
+    for _ in range(24):
+        data = bytearray(intact)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(start, marker)] ^= rng.randint(1, 255)
+        exe = tmp_path / "random"
+        exe.write_bytes(data)
+        os.chmod(exe, 0o755)
+        shutil.rmtree(os.path.join(host.cache_root(), ".code"), ignore_errors=True)
+        out = host.run("python", "-c", "import tornado.web, asyncio, sqlite3, email.parser, "
+                       "xml.dom.minidom, http.server, json", exe=str(exe))
+        assert out.returncode in (0, payload_code), out.stderr
+        if out.returncode:
+            one_error_line(out.stderr)
+        codes.append(out.returncode)
+    assert payload_code in codes
 
 
 BOOT = r"""
