@@ -23,8 +23,8 @@ stalls. So Gale turns both off and keeps its own clock per connection
 
 A byte's arrival is seen by wrapping the stream's ``read_from_fd`` (the
 method every IOStream reads through); the clock is one asyncio timer per
-connection, moved only when a deadline comes closer, so a read costs a
-clock reading and no timer.
+connection, moved only when a deadline comes before it, so a read costs a
+clock reading and a keep-alive request no timer at all.
 
 ``max_body_size`` is enforced here too, so that the answer is 413 (Tornado
 answers 400 and closes): a request whose Content-Length is over the limit
@@ -91,26 +91,32 @@ class Guard:
             return count
 
         def watched_close_fd() -> None:  # IOStream.close() calls it once
-            self._set(NONE, None)
+            self._stop()
             close_fd()
         stream.read_from_fd = watched_read
         stream.close_fd = watched_close_fd
         self._set(HEADERS, limits.header_timeout)
 
     def _set(self, state, timeout) -> None:
+        """Moves to `state`, with a deadline `timeout` seconds from now (None:
+        no deadline). The timer is moved only when the deadline comes before
+        it: otherwise it fires first, finds the deadline later and waits
+        again (_expire), so a keep-alive request costs no timer."""
         self.state = state
         if timeout is None:
             self.deadline = None
-            if self.timer is not None:
-                self.timer.cancel()
-                self.timer = None
             return
         self.deadline = self.loop.time() + timeout
+        if self.timer is None or self.timer.when() > self.deadline:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = self.loop.call_at(self.deadline, self._expire)
+
+    def _stop(self) -> None:
+        self.state = self.deadline = NONE
         if self.timer is not None:
-            if self.timer.when() <= self.deadline:
-                return  # it fires first and moves itself on (_expire)
             self.timer.cancel()
-        self.timer = self.loop.call_at(self.deadline, self._expire)
+            self.timer = None
 
     def _bytes_arrived(self) -> None:
         if self.state is BODY:
@@ -150,7 +156,7 @@ class Guard:
     def release(self) -> None:
         """The connection is taken over (detached): no clock any more (the
         wrappers stay, and only forward)."""
-        self._set(NONE, None)
+        self._stop()
 
 
 def _peer(stream) -> str:

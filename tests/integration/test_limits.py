@@ -262,6 +262,7 @@ def test_listening_socket_is_exclusive_on_windows(apphost, target):
     windows = target.startswith("win-")
     option = "SO_EXCLUSIVEADDRUSE = 1" if windows else "SO_REUSEADDR = 1"
     proc = serve(apphost, target)
+    proc.wait_stderr(re.compile(rf"listening on 127\.0\.0\.1:{proc.port}: "), timeout=30)
     assert re.search(rf"listening on 127\.0\.0\.1:{proc.port}: {option}", proc.stderr), \
         proc.stderr
     assert proc.stop() == 0
@@ -271,6 +272,9 @@ def test_listening_socket_is_exclusive_on_windows(apphost, target):
     proc = apphost.spawn("serve", "--port", str(port), "--workers", "2", "--log-level", "debug")
     proc.follow_stderr()
     proc.wait_stderr("with 2 workers", timeout=120)
+    for index in (1, 2):
+        proc.wait_stderr(re.compile(rf"\[worker {index}\] gale: serving on the shared socket"),
+                         timeout=30)
     shared = re.findall(rf"\[worker (\d)\] gale: serving on the shared socket "
                         rf"127\.0\.0\.1:{port}: {option}", proc.stderr)
     assert sorted(shared) == ["1", "2"], proc.stderr
