@@ -36,6 +36,7 @@ packages=(
     osslsigncode                     # Authenticode-signs a test copy of gale.exe
     wixl msitools                    # gale pack --msi: wixl, msibuild; the tests read MSIs with msiinfo
     wrk                              # benchmarks
+    clang-16 libclang-rt-16-dev      # tests/fuzz: libFuzzer for the C harnesses
 )
 
 missing=()

@@ -46,7 +46,9 @@ void gale_cli_parse(int argc, char *const *argv, int python_default, struct gale
     const char *first;
 
     out->command = python_default ? GALE_CMD_PYTHON : GALE_CMD_RUNTIME;
-    out->first_arg = 1;
+    /* argc is 0 when a process is started with an empty argv: there is
+     * then nothing to hand on (and no argv[1] to start from). */
+    out->first_arg = argc < 1 ? argc : 1;
     out->debug = 0;
     if (python_default)
         return;

@@ -298,6 +298,8 @@ def _check_value(key: str, value, label: str):
         _check_service_text(key, value, label)
     if key in PATH_KEYS and not value:
         raise GaleError("CONFIG", f"{label}: '{key}' must not be empty")
+    if key in PATH_KEYS + ("host",) and "\0" in value:
+        raise GaleError("CONFIG", f"{label}: '{key}' must not hold a NUL character")
     return value.lower() if key == "log.level" else value
 
 
@@ -432,6 +434,8 @@ def parse_text(text: str, label: str, base_dir: str | None, embedded: bool = Fal
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise GaleError("CONFIG", f"{label}: {exc}") from None
+    except RecursionError:
+        raise GaleError("CONFIG", f"{label}: arrays or tables nest too deep") from None
     return parse_doc(doc, label, base_dir, embedded)
 
 

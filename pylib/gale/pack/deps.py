@@ -55,7 +55,7 @@ PE_SUFFIXES = (".pyd", ".dll")
 
 
 def _fail(message: str):
-    raise GaleError("PACK", message)
+    raise GaleError("PACK", message.splitlines()[0])
 
 
 def target_environment(target: str, full_version: str) -> dict:
@@ -123,9 +123,12 @@ def find_source(appdir: str, requirements: str | None):
         with open(path, "rb") as f:
             try:
                 doc = tomllib.load(f)
-            except tomllib.TOMLDecodeError as exc:
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 _fail(f"{path}: {exc}")
-        if doc.get("project", {}).get("dependencies"):
+        project = doc.get("project", {})
+        if not isinstance(project, dict):
+            _fail(f"{path}: [project] must be a table")
+        if project.get("dependencies"):
             return "pyproject", path
     return None
 
@@ -171,7 +174,7 @@ def parse_requirements(path: str) -> tuple:
         try:
             req = Requirement(" ".join(rest))
         except InvalidRequirement as exc:
-            _fail(f"{path}, line {number}: {exc}")
+            _fail(f"{path}, line {number}: {str(exc).splitlines()[0]}: {' '.join(rest)!r}")
         if req.url:
             _fail(f"{path}, line {number}: {req.name} names a URL; give a version")
         out.append((req, hashes))
@@ -206,7 +209,12 @@ class Packer:
     # --- choosing wheels ---------------------------------------------------
 
     def _marker_ok(self, marker) -> bool:
-        return marker is None or marker.evaluate(self.env)
+        from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+
+        try:
+            return marker is None or marker.evaluate(self.env)
+        except (UndefinedComparison, UndefinedEnvironmentName) as exc:
+            _fail(f"the marker {str(marker)!r} cannot be evaluated for {self.target}: {exc}")
 
     def _rank(self, filename: str):
         """(tag rank, name, version) for a wheel file that fits the target, else None."""
@@ -266,6 +274,12 @@ class Packer:
 
     def from_pylock(self, path: str, text: str | None = None) -> list:
         """Wheels for a PEP 751 lock."""
+        try:
+            return self._from_pylock(path, text)
+        except (AttributeError, TypeError) as exc:
+            _fail(f"{path}: not a valid pylock.toml ({exc})")
+
+    def _from_pylock(self, path: str, text: str | None = None) -> list:
         from packaging.markers import InvalidMarker, Marker
         from packaging.utils import canonicalize_name
 
@@ -317,9 +331,12 @@ class Packer:
     def _find(self, name: str, version: str, hashes: set, index: str | None) -> Wheel:
         """The best wheel of `name`==`version` for the target, from the wheel
         folder or the index, among files whose hash the lock allows."""
-        from packaging.version import Version
+        from packaging.version import InvalidVersion, Version
 
-        wanted = Version(version)
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            _fail(f"{name}=={version}: not a version Gale can find a wheel for")
         if self.wheels_dir:
             found = []
             for filename in sorted(os.listdir(self.wheels_dir)):

@@ -40,7 +40,7 @@ def parse_ico(data: bytes, path: str) -> list:
         body = data[offset:offset + size]
         if size == 0 or len(body) != size:
             raise _bad(path, f"image {i + 1} lies outside the file")
-        if not body.startswith(_PNG) and struct.unpack_from("<I", body)[0] != 40:
+        if not body.startswith(_PNG) and body[:4] != struct.pack("<I", 40):
             raise _bad(path, f"image {i + 1} is neither a PNG nor a bitmap")
         images.append((w or 256, h or 256, colors, planes, bits, body))
     return images
@@ -62,6 +62,8 @@ def decode_png(data: bytes, path: str):
     header, palette, alpha, idat = None, None, b"", b""
     for kind, body in _chunks(data, path):
         if kind == b"IHDR":
+            if len(body) != 13:
+                raise _bad(path, "the PNG's header is damaged")
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"PLTE":
             palette = body

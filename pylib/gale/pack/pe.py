@@ -40,6 +40,12 @@ class PEFile:
         except (struct.error, IndexError, ValueError) as exc:
             raise GaleError("PACK", f"{what}: not a valid Windows PE file ({exc})") from None
 
+    def _checked(self, read):
+        try:
+            return read()
+        except (struct.error, IndexError, ValueError) as exc:
+            raise GaleError("PACK", f"{self.what}: not a valid Windows PE file ({exc})") from None
+
     def _fail(self, why: str):
         raise GaleError("PACK", f"{self.what}: not a valid Windows PE file ({why})")
 
@@ -87,6 +93,9 @@ class PEFile:
         return self.dirs[index] if index < len(self.dirs) else (0, 0)
 
     def import_descriptors(self) -> list:
+        return self._checked(self._import_descriptors)
+
+    def _import_descriptors(self) -> list:
         """[(dll name, file offset of its descriptor, hidden)]: the loader's
         entries, then any hidden past the terminator (hide_python_imports)."""
         rva, size = self.directory(_IMPORT)
@@ -119,6 +128,9 @@ class PEFile:
         return [name for name, _, hidden in self.import_descriptors() if not hidden]
 
     def delay_imports(self) -> list:
+        return self._checked(self._delay_imports)
+
+    def _delay_imports(self) -> list:
         rva, _ = self.directory(_DELAY)
         names = []
         if not rva:
@@ -132,6 +144,9 @@ class PEFile:
             at += 32
 
     def exports(self) -> list:
+        return self._checked(self._exports)
+
+    def _exports(self) -> list:
         """The names this image exports."""
         rva, _ = self.directory(_EXPORT)
         if not rva:
@@ -162,6 +177,12 @@ def hide_python_imports(data: bytes, what: str) -> bytes:
     entries = [data[at:at + size] for at in others] + [bytes(size)] + \
         [data[at:at + size] for at in python]
     start = min(at for _, at, _ in found)
+    end = start + len(entries) * size
+    for at in others + python:  # the names and thunks must not sit where entries move
+        _, _, _, name, first = _DESCRIPTOR.unpack_from(data, at)
+        if any(start <= pe.offset(rva) < end for rva in (name, first)):
+            raise GaleError("PACK", f"{what}: not a valid Windows PE file "
+                                    "(its import names overlap the import directory)")
     out = bytearray(data)
     out[start:start + len(entries) * size] = b"".join(entries)
     # The directory's size must cover the moved entries (it covered the old

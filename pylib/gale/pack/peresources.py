@@ -49,6 +49,10 @@ class _Pe:
         if struct.unpack_from("<H", image, self.opt)[0] != 0x20B:
             raise GaleError("PACK", "the host template is not a 64-bit (PE32+) executable")
         self.section_align, self.file_align = struct.unpack_from("<II", image, self.opt + 32)
+        if not (self.file_align and self.section_align >= self.file_align
+                and not self.file_align & (self.file_align - 1)
+                and not self.section_align & (self.section_align - 1)):
+            raise GaleError("PACK", "the host template's section alignment is damaged")
         self.dirs = self.opt + 112  # PE32+: the data directories start here
         self.sections = self.opt + opt_size
 
@@ -69,14 +73,25 @@ def _align(n: int, to: int) -> int:
 
 def _rsrc_index(pe: _Pe, image: bytes) -> int:
     rva, _ = pe.directory(image, _DIR_RESOURCE)
+    headers_end = pe.sections + 40 * pe.nsections
     for i in range(pe.nsections):
-        if pe.section(image, i)[2] == rva:
+        _, _, section_rva, raw_size, raw_ptr = pe.section(image, i)
+        if rva and section_rva == rva:
+            if raw_ptr < headers_end or raw_ptr + raw_size > len(image):
+                raise GaleError("PACK", "the host template's resource section lies outside its data")
             return i
     raise GaleError("PACK", "the host template has no resource section of its own")
 
 
 def read(image: bytes) -> dict:
     """The resource tree of `image`: {type: {name: {language: bytes}}}."""
+    try:
+        return _read(image)
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise GaleError("PACK", f"the host template's resources are damaged ({exc})") from None
+
+
+def _read(image: bytes) -> dict:
     pe = _Pe(image)
     index = _rsrc_index(pe, image)
     _, vsize, base_rva, _, raw_ptr = pe.section(image, index)
@@ -102,6 +117,8 @@ def read(image: bytes) -> dict:
                     raise GaleError("PACK", "the host template's resources nest too deep")
                 out[key] = directory(target & ~_HIGH, depth + 1)
             else:
+                if depth != 2:
+                    raise GaleError("PACK", "the host template's resources nest too shallow")
                 data_rva, size = struct.unpack_from("<II", image, at(target))
                 start = at(data_rva - base_rva)
                 out[key] = image[start:start + size]
@@ -176,6 +193,13 @@ def build_section(tree: dict, base_rva: int) -> bytes:
 
 def replace(image: bytes, tree: dict) -> bytes:
     """`image` with its resource section rebuilt from `tree`."""
+    try:
+        return _replace(image, tree)
+    except struct.error as exc:
+        raise GaleError("PACK", f"the host template's headers are damaged ({exc})") from None
+
+
+def _replace(image: bytes, tree: dict) -> bytes:
     pe = _Pe(image)
     if pe.directory(image, _DIR_SECURITY) != (0, 0):
         raise GaleError("PACK", "the host template is signed: remove the signature first")
@@ -207,6 +231,6 @@ def replace(image: bytes, tree: dict) -> bytes:
         next_rva = end_rva
     # SizeOfInitializedData changes with the raw sizes; SizeOfImage with the end.
     init, = struct.unpack_from("<I", out, pe.opt + 8)
-    struct.pack_into("<I", out, pe.opt + 8, init + new_raw - raw_size)
+    struct.pack_into("<I", out, pe.opt + 8, max(0, init + new_raw - raw_size))
     struct.pack_into("<I", out, pe.opt + 56, end_rva)
     return bytes(out)

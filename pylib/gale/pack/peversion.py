@@ -123,6 +123,13 @@ def _parse(data: bytes, at: int):
 
 def read_strings(resource: bytes) -> dict:
     """The StringFileInfo values of a VS_VERSIONINFO resource."""
+    try:
+        return _read_strings(resource)
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise GaleError("PACK", f"the host template's version resource is damaged ({exc})") from None
+
+
+def _read_strings(resource: bytes) -> dict:
     out = {}
     for block in _parse(resource, 0)[2]:
         key, _, tables = _parse(resource, block)
