@@ -53,6 +53,7 @@ RESPONSE_413 = (b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n"
                 b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 23\r\n\r\n"
                 b"413: Payload Too Large\n")
 HEADERS, IDLE, BODY, NONE = "headers", "idle", "body", None
+OVER = "over"  # closed or taken over: the clock is stopped for good
 _lingering = set()  # the refused connections' tasks (asyncio keeps only weak references)
 
 
@@ -86,7 +87,7 @@ class Guard:
 
         def watched_read(buf):
             count = read_from_fd(buf)
-            if count and self.state is not NONE:
+            if count and (self.state is BODY or self.state is IDLE):
                 self._bytes_arrived()
             return count
 
@@ -102,6 +103,8 @@ class Guard:
         no deadline). The timer is moved only when the deadline comes before
         it: otherwise it fires first, finds the deadline later and waits
         again (_expire), so a keep-alive request costs no timer."""
+        if self.state is OVER:
+            return  # Tornado may wait for a request on a stream it has closed
         self.state = state
         if timeout is None:
             self.deadline = None
@@ -113,7 +116,7 @@ class Guard:
             self.timer = self.loop.call_at(self.deadline, self._expire)
 
     def _stop(self) -> None:
-        self.state = self.deadline = NONE
+        self.state, self.deadline = OVER, None
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None

@@ -350,8 +350,11 @@ async def _serve_application(cfg, obj, target: str, sockets=None, worker=None) -
 
             limit = ConnectionLimit(cfg.connection_cap,
                                     on_change=worker.publish if worker else None)
+            # GALE_DEBUG_LIMITS=tornado: Tornado's own timeouts and body
+            # limit, for the benchmark (tests/bench/limits_bench.py).
+            tornado_limits = os.environ.get("GALE_DEBUG_LIMITS") == "tornado"
             server = DrainingHTTPServer(app, ssl_options=ssl_ctx, limit=limit, worker=worker,
-                                        limits=Limits(cfg))
+                                        limits=None if tornado_limits else Limits(cfg))
         except BaseException:
             for sock in sockets:
                 sock.close()

@@ -207,7 +207,9 @@ def bench_bare(pythons, args):
 
 
 def run_wrk(port, seconds, args):
+    header = getattr(args, "wrk_header", None)  # e.g. "Connection: close" (limits_bench.py)
     cmd = pinned(["wrk", f"-t{args.wrk_threads}", f"-c{args.wrk_connections}",
+                  *(["-H", header] if header else []),
                   f"-d{seconds}s", f"http://127.0.0.1:{port}/"], args.wrk_cpu, args)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
