@@ -37,6 +37,7 @@ packages=(
     wixl msitools                    # gale pack --msi: wixl, msibuild; the tests read MSIs with msiinfo
     wrk                              # benchmarks
     clang-16 libclang-rt-16-dev      # tests/fuzz: libFuzzer for the C harnesses
+    autoconf                         # tests/harness/wineserver-fixed.sh: config.h for Wine's server
 )
 
 missing=()

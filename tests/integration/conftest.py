@@ -28,6 +28,9 @@ def pytest_addoption(parser):
                      "(tests/tools/ctrl_event.c), which delivers console events")
     parser.addoption("--gale-planted-dll", help="the Windows targets' planted.dll "
                      "(tests/tools/planted_dll.c), a stand-in for a DLL dropped beside gale.exe")
+    parser.addoption("--gale-wineserver-fixed", help="win-x64: Wine 8's wineserver with "
+                     "tests/harness/wine8-poll-list.patch (tests/harness/wineserver-fixed.sh), "
+                     "for test_mass_disconnect.py")
 
 
 def pytest_generate_tests(metafunc):
