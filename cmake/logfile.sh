@@ -5,7 +5,8 @@
 # compilers, apt-get, pip and debootstrap print goes to a log file in the
 # cache, and only a failure brings it to the console, as the log's last 30
 # lines and its path. Sourced by the scripts that build or install things
-# (cmake/thirdparty.sh, cmake/setup-host.sh, tests/harness/arm64-root.sh);
+# (cmake/thirdparty.sh, cmake/setup-host.sh, tests/harness/arm64-root.sh,
+# tests/harness/wineserver-fixed.sh);
 # the sourcing script provides log() (its one-line messages on stderr). This
 # file owns how a log is shown and how a time is written; where each
 # script's logs go is the script's, and its header says.

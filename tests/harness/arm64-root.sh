@@ -30,6 +30,8 @@ die() { printf 'arm64-root: error: %s\n' "$*" >&2; exit 1; }
 
 # shellcheck source=cmake/logfile.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../cmake/logfile.sh"
+# shellcheck source=cmake/debian.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../cmake/debian.sh"
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, mount, chroot)"
 
@@ -95,34 +97,6 @@ ensure_binfmt() {
     grep -qx enabled "$entry" || die "qemu-aarch64 is registered but not enabled ($entry)"
     grep -q '^flags: .*F' "$entry" \
         || die "qemu-aarch64 lacks the F flag; a chroot would not find the interpreter ($entry)"
-}
-
-# debian_mirror: the main archive's base URL from apt's configuration, so no
-# mirror host is written into the repository. The main archive is the source
-# that lists a release by its plain name (bookworm, not bookworm-security);
-# it serves other suites too.
-debian_mirror() {
-    local f=/etc/apt/sources.list.d/debian.sources m=""
-    if [ -r "$f" ]; then
-        m=$(awk 'BEGIN { RS = ""; FS = "\n" }
-            {
-                uri = ""; ok = 0
-                for (i = 1; i <= NF; i++) {
-                    if ($i ~ /^URIs:/) { split($i, u, /[ \t]+/); uri = u[2] }
-                    if ($i ~ /^Suites:/) {
-                        n = split($i, w, /[ \t]+/)
-                        for (j = 2; j <= n; j++) if (w[j] ~ /^[a-z]+$/) ok = 1
-                    }
-                }
-                if (ok && uri != "") { print uri; exit }
-            }' "$f")
-    fi
-    if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
-        m=$(awk '$1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /^[a-z]+:\/\// && $(i + 1) ~ /^[a-z]+$/) { print $i; exit } }' \
-            /etc/apt/sources.list)
-    fi
-    [ -n "$m" ] || die "cannot find the Debian archive URL in apt's configuration"
-    printf '%s\n' "${m%/}"
 }
 
 # unmount_under DIR: unmounts anything still mounted inside DIR (debootstrap

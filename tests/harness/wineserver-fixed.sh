@@ -46,6 +46,8 @@ die() { printf 'wineserver-fixed: error: %s\n' "$*" >&2; exit 1; }
 
 # shellcheck source=cmake/logfile.sh
 . "$here/../../cmake/logfile.sh"
+# shellcheck source=cmake/debian.sh
+. "$here/../../cmake/debian.sh"
 
 cache=${GALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gale}
 jobs=${GALE_JOBS:-2}
@@ -122,34 +124,6 @@ ensure_packages() {
         apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
 }
 
-# debian_mirror: the main archive's base URL from apt's configuration, so no
-# mirror host is written into the repository (the same rule as
-# tests/harness/arm64-root.sh: the source that lists a release by its plain
-# name, bookworm rather than bookworm-security).
-debian_mirror() {
-    local f=/etc/apt/sources.list.d/debian.sources m=""
-    if [ -r "$f" ]; then
-        m=$(awk 'BEGIN { RS = ""; FS = "\n" }
-            {
-                uri = ""; ok = 0
-                for (i = 1; i <= NF; i++) {
-                    if ($i ~ /^URIs:/) { split($i, u, /[ \t]+/); uri = u[2] }
-                    if ($i ~ /^Suites:/) {
-                        n = split($i, w, /[ \t]+/)
-                        for (j = 2; j <= n; j++) if (w[j] ~ /^[a-z]+$/) ok = 1
-                    }
-                }
-                if (ok && uri != "") { print uri; exit }
-            }' "$f")
-    fi
-    if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
-        m=$(awk '$1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /^[a-z]+:\/\// && $(i + 1) ~ /^[a-z]+$/) { print $i; exit } }' \
-            /etc/apt/sources.list)
-    fi
-    [ -n "$m" ] || die "cannot find the Debian archive URL in apt's configuration; set GALE_SOURCES to a folder with $ORIG and $DEBIAN"
-    printf '%s\n' "${m%/}"
-}
-
 # fetch FILE SHA: prints the path of the verified tarball in the cache,
 # $cache/src/SHA/FILE (the layout cmake/thirdparty.sh uses).
 fetch() {
@@ -165,7 +139,7 @@ fetch() {
         cp "$GALE_SOURCES/$file" "$tmp/$file"
     else
         log "downloading $file from the Debian archive"
-        logged "$build_log" curl -fsSL --retry 3 -o "$tmp/$file" "$(debian_mirror)/$POOL/$file" \
+        logged "$build_log" curl -fsSL --retry 3 -o "$tmp/$file" "$(debian_mirror "set GALE_SOURCES to a folder with $ORIG and $DEBIAN")/$POOL/$file" \
             || { rm -rf "$tmp"; die "download failed: $POOL/$file"; }
     fi
     got=$(sha_of "$tmp/$file")

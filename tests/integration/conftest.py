@@ -67,6 +67,16 @@ def svcapp_exe(target, linux_exe, source_dir, tmp_path_factory):
     return str(out_dir / ("svcapp.exe" if target.startswith("win-") else "svcapp"))
 
 
+@pytest.fixture
+def apphost(make_host, svcapp_exe, tmp_path):
+    """A host for svcapp_exe, with a home of its own."""
+    home = tmp_path / "home"
+    home.mkdir()
+    h = make_host(svcapp_exe, str(home))
+    yield h
+    h.cleanup()
+
+
 @pytest.fixture(scope="session")
 def linux_exe(request, source_dir):
     given = request.config.getoption("--gale-linux-exe")

@@ -23,15 +23,6 @@ from harness import free_port, get
 DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs")
 
 
-@pytest.fixture
-def apphost(make_host, svcapp_exe, tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    h = make_host(svcapp_exe, str(home))
-    yield h
-    h.cleanup()
-
-
 def not_arm64(target):
     if target == "win-arm64":
         pytest.skip("the limits are Python code, the same on every target; win-arm64 "

@@ -25,15 +25,6 @@ REQUESTS = 400
 CONCURRENCY = 8
 
 
-@pytest.fixture
-def apphost(make_host, svcapp_exe, tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    h = make_host(svcapp_exe, str(home))
-    yield h
-    h.cleanup()
-
-
 def start_timeout(target) -> float:
     return 300.0 if target == "win-arm64" else 90.0
 
