@@ -153,12 +153,12 @@ class _TrackedDelegate(httputil.HTTPMessageDelegate):
         self._start_line = start_line
         flight = self._flight
         flight.begin()
+        declared = limits.declared_length(headers)
         if flight.guard is not None:
-            flight.guard.headers_done(limits.has_body(headers))
+            flight.guard.headers_done(bool(declared) or "Transfer-Encoding" in headers)
         result = self._inner.headers_received(start_line, headers)
         if flight.max_body is None:
             return result
-        declared = limits.declared_length(headers)
         if declared is None or declared <= flight.max_body and result is None:
             return result
         if result is None:

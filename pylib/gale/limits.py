@@ -42,7 +42,7 @@ import asyncio
 import logging
 import socket
 
-from tornado import iostream
+from tornado import gen, iostream
 
 log = logging.getLogger("gale")
 access_log = logging.getLogger("tornado.access")
@@ -186,15 +186,9 @@ def declared_length(headers):
     return int(value)
 
 
-def has_body(headers) -> bool:
-    return "Transfer-Encoding" in headers or declared_length(headers) not in (None, 0)
-
-
 def refuse_detached(stream) -> None:
     """Answers 413 on a stream taken from Tornado, then lingers and closes it."""
     async def run() -> None:
-        from tornado import gen
-
         try:
             await stream.write(RESPONSE_413)
             if not isinstance(stream, iostream.SSLIOStream):
